@@ -1,0 +1,29 @@
+namespace NetPolicy.Compiler;
+
+/// <summary>Orders <c>namespace/name</c> keys by namespace, then by name (ordinal), so <c>a/x</c> sorts before <c>a-b/x</c>.</summary>
+public sealed class ObjectKeyComparer : IComparer<string>
+{
+    /// <summary>Gets the shared instance.</summary>
+    public static ObjectKeyComparer Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public int Compare(string? x, string? y)
+    {
+        if (x is null || y is null)
+        {
+            return string.CompareOrdinal(x, y);
+        }
+
+        var sx = x.IndexOf('/', StringComparison.Ordinal);
+        var sy = y.IndexOf('/', StringComparison.Ordinal);
+        var nx = sx < 0 ? x.AsSpan() : x.AsSpan(0, sx);
+        var ny = sy < 0 ? y.AsSpan() : y.AsSpan(0, sy);
+        var c = nx.CompareTo(ny, StringComparison.Ordinal);
+        if (c != 0)
+        {
+            return c;
+        }
+
+        return (sx < 0 ? [] : x.AsSpan(sx + 1)).CompareTo(sy < 0 ? [] : y.AsSpan(sy + 1), StringComparison.Ordinal);
+    }
+}
