@@ -129,7 +129,7 @@ public sealed class ClusterSnapshot
     /// <param name="policies">Policies.</param>
     /// <param name="options">Options, or <see langword="null"/> for the defaults.</param>
     /// <returns>The snapshot.</returns>
-    public static ClusterSnapshot Create(
+    public static ClusterSnapshot FromModel(
         IEnumerable<NamespaceDefinition> namespaces,
         IEnumerable<PodEndpoint> pods,
         IEnumerable<NetworkPolicyDefinition> policies,
