@@ -1,0 +1,221 @@
+using System.Collections.Frozen;
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
+using NetPolicy.Compiler.Identities;
+using NetPolicy.Compiler.Model;
+
+namespace NetPolicy.Compiler.Ir;
+
+/// <summary>The policy IR of a compile: identities, address classes, the ipcache, peer sets, shared rule sets and every endpoint's policy.</summary>
+/// <remarks>Immutable, with value equality: two compiles of the same input compare equal. Renderers (BPF map images,
+/// nftables, iptables) need nothing else. <see cref="Decide"/> evaluates a flow the way a datapath does — one ipcache
+/// lookup per side and a rule-set match — and is checked against the reference evaluator.</remarks>
+public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
+{
+    private FrozenDictionary<IPAddress, EndpointPolicy>? _endpointsByAddress;
+    private LpmTable? _lpm;
+
+    internal CompiledPolicySet(
+        IdentityTable identities,
+        ImmutableArray<AddressClass> addressClasses,
+        uint nextAddressClass,
+        ImmutableArray<IPCacheEntry> ipCache,
+        ImmutableArray<PeerSet> peerSets,
+        int nextPeerSet,
+        ImmutableSortedDictionary<int, RuleSet> ruleSets,
+        int nextRuleSet,
+        ImmutableSortedDictionary<string, EndpointPolicy> endpoints)
+    {
+        Identities = identities;
+        AddressClasses = addressClasses;
+        NextAddressClass = nextAddressClass;
+        IPCache = ipCache;
+        PeerSets = peerSets;
+        NextPeerSet = nextPeerSet;
+        RuleSets = ruleSets;
+        NextRuleSet = nextRuleSet;
+        Endpoints = endpoints;
+    }
+
+    /// <summary>Gets the identity table.</summary>
+    public IdentityTable Identities { get; }
+
+    /// <summary>Gets the address classes, sorted by identifier.</summary>
+    public ImmutableArray<AddressClass> AddressClasses { get; }
+
+    /// <summary>Gets the next address-class identifier to allocate.</summary>
+    public uint NextAddressClass { get; }
+
+    /// <summary>Gets the ipcache: longest-prefix-match entries for every pod IP and every ipBlock boundary, sorted by prefix.</summary>
+    public ImmutableArray<IPCacheEntry> IPCache { get; }
+
+    /// <summary>Gets the peer sets, sorted by identifier.</summary>
+    public ImmutableArray<PeerSet> PeerSets { get; }
+
+    /// <summary>Gets the next peer-set identifier to allocate.</summary>
+    public int NextPeerSet { get; }
+
+    /// <summary>Gets the rule sets by identifier.</summary>
+    public ImmutableSortedDictionary<int, RuleSet> RuleSets { get; }
+
+    /// <summary>Gets the next rule-set identifier to allocate.</summary>
+    public int NextRuleSet { get; }
+
+    /// <summary>Gets every endpoint's policy by pod key, sorted.</summary>
+    public ImmutableSortedDictionary<string, EndpointPolicy> Endpoints { get; }
+
+    /// <summary>Looks an address up in the ipcache (longest prefix match).</summary>
+    /// <param name="address">The address.</param>
+    /// <returns>The entry; every address matches at least the family's default route entry.</returns>
+    public IPCacheEntry Lookup(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        _lpm ??= new LpmTable(IPCache);
+        return _lpm.Lookup(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
+    }
+
+    /// <summary>Finds the endpoint owning an address.</summary>
+    /// <param name="address">The address.</param>
+    /// <returns>The endpoint, or <see langword="null"/>.</returns>
+    public EndpointPolicy? FindEndpoint(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        _endpointsByAddress ??= Endpoints.Values.SelectMany(e => e.Addresses.Select(a => (a, e))).ToFrozenDictionary(x => x.a, x => x.e);
+        return _endpointsByAddress.TryGetValue(address, out var endpoint) ? endpoint : null;
+    }
+
+    /// <summary>Decides a flow from the IR alone, as a datapath would: allowed when the source endpoint's egress rule set
+    /// (if isolated) matches the destination and the destination endpoint's ingress rule set (if isolated) matches the source.</summary>
+    /// <param name="source">The source address.</param>
+    /// <param name="destination">The destination address.</param>
+    /// <param name="protocol">The protocol.</param>
+    /// <param name="port">The destination port.</param>
+    /// <returns><see langword="true"/> when allowed.</returns>
+    public bool Decide(IPAddress source, IPAddress destination, TransportProtocol protocol, int port)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        if (source.AddressFamily != destination.AddressFamily)
+        {
+            return false;
+        }
+
+        var srcEndpoint = FindEndpoint(source);
+        var dstEndpoint = FindEndpoint(destination);
+        if (srcEndpoint is not null && ReferenceEquals(srcEndpoint, dstEndpoint))
+        {
+            return true;
+        }
+
+        var srcEntry = Lookup(source);
+        var dstEntry = Lookup(destination);
+        if (srcEndpoint?.EgressRuleSet is int egress && RuleSets[egress].Match(dstEntry.Identity, dstEntry.AddressClass, protocol, port) is null)
+        {
+            return false;
+        }
+
+        return dstEndpoint?.IngressRuleSet is not int ingress || RuleSets[ingress].Match(srcEntry.Identity, srcEntry.AddressClass, protocol, port) is not null;
+    }
+
+    /// <summary>Computes what changed from an earlier compile to this one.</summary>
+    /// <param name="previous">The earlier compile.</param>
+    /// <returns>The delta.</returns>
+    public CompilationDelta DiffFrom(CompiledPolicySet previous)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        var added = new List<string>();
+        var changed = new List<string>();
+        foreach (var (key, endpoint) in Endpoints)
+        {
+            if (!previous.Endpoints.TryGetValue(key, out var old))
+            {
+                added.Add(key);
+            }
+            else if (!ReferenceEquals(old, endpoint) && !old.Equals(endpoint))
+            {
+                changed.Add(key);
+            }
+        }
+
+        var removed = previous.Endpoints.Keys.Where(k => !Endpoints.ContainsKey(k)).ToImmutableArray();
+        var oldCache = previous.IPCache.ToDictionary(e => e.Prefix);
+        var newCache = IPCache.ToDictionary(e => e.Prefix);
+        return new CompilationDelta
+        {
+            AddedEndpoints = [.. added],
+            RemovedEndpoints = removed,
+            ChangedEndpoints = [.. changed],
+            AddedIdentities = [.. Identities.ById.Keys.Where(k => !previous.Identities.ById.ContainsKey(k))],
+            RemovedIdentities = [.. previous.Identities.ById.Keys.Where(k => !Identities.ById.ContainsKey(k))],
+            AddedRuleSets = [.. RuleSets.Keys.Where(k => !previous.RuleSets.ContainsKey(k))],
+            RemovedRuleSets = [.. previous.RuleSets.Keys.Where(k => !RuleSets.ContainsKey(k))],
+            UpsertedIPCacheEntries = [.. IPCache.Where(e => !oldCache.TryGetValue(e.Prefix, out var o) || o != e)],
+            RemovedIPCachePrefixes = [.. previous.IPCache.Where(e => !newCache.ContainsKey(e.Prefix)).Select(e => e.Prefix)],
+        };
+    }
+
+    /// <inheritdoc/>
+    public bool Equals(CompiledPolicySet? other) =>
+        other is not null &&
+        Identities.Equals(other.Identities) &&
+        NextAddressClass == other.NextAddressClass && NextPeerSet == other.NextPeerSet && NextRuleSet == other.NextRuleSet &&
+        AddressClasses.SequenceEqual(other.AddressClasses) &&
+        IPCache.SequenceEqual(other.IPCache) &&
+        PeerSets.SequenceEqual(other.PeerSets) &&
+        RuleSets.Count == other.RuleSets.Count && RuleSets.Values.SequenceEqual(other.RuleSets.Values) &&
+        Endpoints.Count == other.Endpoints.Count && Endpoints.Values.SequenceEqual(other.Endpoints.Values);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => Equals(obj as CompiledPolicySet);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(Identities.Count, IPCache.Length, RuleSets.Count, Endpoints.Count);
+
+    private sealed class LpmTable
+    {
+        private readonly (int Length, Dictionary<UInt128, IPCacheEntry> Entries)[] _v4;
+        private readonly (int Length, Dictionary<UInt128, IPCacheEntry> Entries)[] _v6;
+
+        public LpmTable(ImmutableArray<IPCacheEntry> entries)
+        {
+            _v4 = Build(entries.Where(e => e.Prefix.BaseAddress.AddressFamily == AddressFamily.InterNetwork));
+            _v6 = Build(entries.Where(e => e.Prefix.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6));
+        }
+
+        public IPCacheEntry Lookup(IPAddress address)
+        {
+            var v4 = address.AddressFamily == AddressFamily.InterNetwork;
+            var value = ToUInt128(address);
+            foreach (var (length, entries) in v4 ? _v4 : _v6)
+            {
+                if (entries.TryGetValue(Mask(value, length, v4 ? 32 : 128), out var entry))
+                {
+                    return entry;
+                }
+            }
+
+            return new IPCacheEntry(new IPNetwork(v4 ? IPAddress.Any : IPAddress.IPv6Any, 0), ReservedIdentities.World, ReservedIdentities.FirstAddressClass);
+        }
+
+        private static (int, Dictionary<UInt128, IPCacheEntry>)[] Build(IEnumerable<IPCacheEntry> entries) =>
+            [.. entries.GroupBy(e => e.Prefix.PrefixLength).OrderByDescending(g => g.Key)
+                .Select(g => (g.Key, g.ToDictionary(e => ToUInt128(e.Prefix.BaseAddress))))];
+
+        private static UInt128 Mask(UInt128 value, int length, int bits) =>
+            length == 0 ? UInt128.Zero : value & (UInt128.MaxValue << (bits - length)) & (bits == 32 ? (UInt128)uint.MaxValue : UInt128.MaxValue);
+
+        internal static UInt128 ToUInt128(IPAddress address)
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            address.TryWriteBytes(bytes, out var length);
+            UInt128 value = 0;
+            for (var i = 0; i < length; i++)
+            {
+                value = (value << 8) | bytes[i];
+            }
+
+            return value;
+        }
+    }
+}
