@@ -51,7 +51,7 @@ public sealed class NetpolE2eEgressTests
         reachability.AssertMatches(matrix, evaluator);
         var verdict = evaluator.Evaluate(FlowEndpoint.ForPod(evaluator.Snapshot.FindPod("x/b")!), FlowEndpoint.ForPod(evaluator.Snapshot.FindPod("z/c")!), TransportProtocol.Tcp, 80);
         Assert.False(verdict.Egress!.Allowed);
-        Assert.Equal(new[] { "x/deny-egress-ns-x" }, verdict.Egress.IsolatingPolicies);
+        Assert.Equal(new[] { "x/deny-egress-ns-x" }, verdict.Egress.IsolatingPolicies.ToArray());
         Assert.True(verdict.Ingress!.Allowed);
     }
 

@@ -25,7 +25,7 @@ public sealed class NetpolE2eIngressTests
         reachability.AssertMatches(matrix, evaluator);
         var verdict = evaluator.Evaluate(FlowEndpoint.ForPod(evaluator.Snapshot.FindPod("y/a")!), FlowEndpoint.ForPod(evaluator.Snapshot.FindPod("x/b")!), protocol, 80);
         Assert.False(verdict.Allowed);
-        Assert.Equal(["x/deny-ingress"], verdict.Ingress!.IsolatingPolicies);
+        Assert.Equal(new[] { "x/deny-ingress" }, verdict.Ingress!.IsolatingPolicies.ToArray());
         Assert.Empty(verdict.Ingress.AllowedBy);
         Assert.False(verdict.Egress!.Isolated);
     }
@@ -162,7 +162,7 @@ public sealed class NetpolE2eIngressTests
 
         reachability.AssertMatches(matrix, evaluator);
         var fromYa = evaluator.Evaluate(FlowEndpoint.ForPod(evaluator.Snapshot.FindPod("y/a")!), FlowEndpoint.ForPod(evaluator.Snapshot.FindPod("x/a")!), TransportProtocol.Tcp, 80);
-        Assert.Equal([new RuleReference("x/allow-ns-y-match-selector", PolicyDirection.Ingress, 0, 0, null)], fromYa.Ingress!.AllowedBy);
+        Assert.Equal(new[] { new RuleReference("x/allow-ns-y-match-selector", PolicyDirection.Ingress, 0, 0, null) }, fromYa.Ingress!.AllowedBy.ToArray());
     }
 
     // Upstream: "should enforce policy based on PodSelector and NamespaceSelector" (one peer with both: ANDed).

@@ -9,7 +9,7 @@ using NetPolicy.Compiler.Model;
 namespace NetPolicy.Compiler.Tests.E2e;
 
 /// <summary>Which pod addresses the model gives its pods.</summary>
-internal enum AddressMode
+public enum AddressMode
 {
     /// <summary>One IPv4 address per pod, in 198.18.0.0/15.</summary>
     IPv4,
@@ -255,7 +255,7 @@ internal sealed class NetpolModel
     public static string PortName(int port, TransportProtocol protocol) =>
         string.Create(CultureInfo.InvariantCulture, $"serve-{port}-{protocol.ToKubernetesName().ToLowerInvariant()}");
 
-    private ClusterSnapshotOptions SnapshotOptions() => new()
+    private static ClusterSnapshotOptions SnapshotOptions() => new()
     {
         // Every pod has its addresses; the pools must not hand an IPv6-only pod an IPv4 address (or the reverse).
         IPv4AddressPool = null,
