@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# One entry point for newcomers and CI.
+#   ./build.sh sample   build the netpol tool and run it on the bundled sample (samples/payments)
+#   ./build.sh test     install what the tests need (when missing), build everything and run every test
+#   ./build.sh pack     produce the NuGet packages into artifacts/package
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# Nerdbank.GitVersioning needs history; in a shallow clone fall back to a version without git height.
+if [ "$(git rev-parse --is-shallow-repository 2>/dev/null || echo true)" = "true" ]; then
+  export NBGV_GitEngine=Disabled
+fi
+
+need_dotnet() {
+  if ! command -v dotnet >/dev/null 2>&1; then
+    echo "build.sh: the .NET 10 SDK is required (https://dot.net); 'dotnet' is not on PATH." >&2
+    exit 2
+  fi
+}
+
+# Packages the kernel tests of later parts use; installed only when missing and only where apt and root are available.
+install_test_prerequisites() {
+  local wanted=(iproute2) missing=()
+  for pkg in "${wanted[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "build.sh: installing ${missing[*]}"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+      echo "build.sh: missing packages ${missing[*]}; install them (as root: apt-get install ${missing[*]})" >&2
+    fi
+  fi
+}
+
+netpol() {
+  dotnet artifacts/bin/NetPolicy.Cli/release/netpol.dll "$@"
+}
+
+case "${1:-}" in
+  sample)
+    need_dotnet
+    dotnet build src/NetPolicy.Cli -c Release -v quiet -nologo >/dev/null
+    sample=samples/payments/cluster.yaml
+    echo "== netpol compile $sample"
+    netpol compile "$sample"
+    echo
+    echo "== netpol trace: frontend -> payments-api TCP/8080 (expected: denied)"
+    netpol trace "$sample" --from production/frontend --to production/payments-api --port 8080 --protocol TCP
+    echo
+    echo "== netpol trace: nginx-ingress -> payments-api TCP/8080 (expected: allowed)"
+    netpol trace "$sample" --from production/nginx-ingress --to production/payments-api --port 8080 --protocol TCP
+    ;;
+  test)
+    need_dotnet
+    install_test_prerequisites
+    dotnet build NetPolicy.Compiler.sln -c Release -nologo -v quiet
+    log=$(mktemp)
+    status=0
+    dotnet test NetPolicy.Compiler.sln -c Release --no-build -nologo --logger "console;verbosity=minimal" 2>&1 | tee "$log" || status=$?
+    # One closing line for every test project together.
+    awk '/(Passed|Failed)! +- +Failed: /{gsub(",","");for(i=1;i<=NF;i++){if($i=="Failed:")f+=$(i+1);if($i=="Passed:")p+=$(i+1);if($i=="Skipped:")s+=$(i+1)}}
+         END{printf "%d passed, %d failed, %d skipped\n",p,f,s}' "$log"
+    rm -f "$log"
+    exit $status
+    ;;
+  pack)
+    need_dotnet
+    dotnet pack NetPolicy.Compiler.sln -c Release -nologo -o artifacts/package
+    ;;
+  *)
+    echo "usage: ./build.sh sample|test|pack" >&2
+    exit 2
+    ;;
+esac
