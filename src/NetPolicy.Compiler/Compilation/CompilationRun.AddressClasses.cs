@@ -8,6 +8,15 @@ namespace NetPolicy.Compiler.Compilation;
 
 internal sealed partial class CompilationRun
 {
+    private Dictionary<int, uint[]> _classesByGroup = [];
+    private ImmutableArray<AddressClass> _addressClasses = [];
+    private uint _nextAddressClass;
+    private ImmutableArray<IPCacheEntry> _ipCache = [];
+
+    // Classes of the prefixes that are not pod host prefixes, for looking up the class of a new pod IP.
+    private readonly Dictionary<int, Dictionary<UInt128, uint>>[] _boundaryClasses = [[], []];
+    private readonly HashSet<IPNetwork> _boundaryPrefixes = [];
+
     /// <summary>
     /// Partitions the address space by address-group membership. Every ipBlock CIDR, every except, every pod IP and the
     /// two default routes are prefixes of a tree; the addresses whose longest matching prefix is P all belong to the same
@@ -49,7 +58,7 @@ internal sealed partial class CompilationRun
             }
         }
 
-        foreach (var info in _allIdentities)
+        foreach (var info in _identities.Values)
         {
             foreach (var pod in info.Pods)
             {
@@ -134,7 +143,21 @@ internal sealed partial class CompilationRun
             }
 
             stack.Push((node.Prefix, inherited));
-            ipCache.Add(new IPCacheEntry(node.Prefix, node.Identity ?? ReservedIdentities.World, ClassOf(own)));
+            var classId = ClassOf(own);
+            ipCache.Add(new IPCacheEntry(node.Prefix, node.Identity ?? ReservedIdentities.World, classId));
+            if (node.Adds.Count > 0 || node.Removes.Count > 0 || node.PodGroups.Count > 0 || node.Prefix.PrefixLength == 0)
+            {
+                // A boundary of the partition: every address below it (and below no deeper boundary) has its class.
+                _boundaryPrefixes.Add(node.Prefix);
+                var family = node.Prefix.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 0 : 1;
+                if (!_boundaryClasses[family].TryGetValue(node.Prefix.PrefixLength, out var byAddress))
+                {
+                    byAddress = [];
+                    _boundaryClasses[family][node.Prefix.PrefixLength] = byAddress;
+                }
+
+                byAddress[ToUInt128(node.Prefix.BaseAddress)] = node.PodGroups.Count > 0 ? ClassOf(inherited) : classId;
+            }
         }
 
         _ipCache = ipCache.MoveToImmutable();
@@ -160,6 +183,41 @@ internal sealed partial class CompilationRun
         }
 
         _classesByGroup = byGroup.ToDictionary(p => p.Key, p => p.Value.Distinct().Order().ToArray());
+    }
+
+    /// <summary>The class of an address that is not a boundary itself: the class of its longest boundary prefix.</summary>
+    private uint BoundaryClassOf(IPAddress address)
+    {
+        var v4 = address.AddressFamily == AddressFamily.InterNetwork;
+        var bits = v4 ? 32 : 128;
+        var value = ToUInt128(address);
+        var table = _boundaryClasses[v4 ? 0 : 1];
+        for (var length = bits; length >= 0; length--)
+        {
+            if (table.TryGetValue(length, out var byAddress))
+            {
+                var masked = length == 0 ? UInt128.Zero : value & (UInt128.MaxValue << (bits - length)) & (v4 ? (UInt128)uint.MaxValue : UInt128.MaxValue);
+                if (byAddress.TryGetValue(masked, out var classId))
+                {
+                    return classId;
+                }
+            }
+        }
+
+        throw new InvalidOperationException("The default route is missing from the address partition.");
+    }
+
+    private static UInt128 ToUInt128(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out var length);
+        UInt128 value = 0;
+        for (var i = 0; i < length; i++)
+        {
+            value = (value << 8) | bytes[i];
+        }
+
+        return value;
     }
 
     private static IPNetwork HostPrefix(IPAddress address) =>

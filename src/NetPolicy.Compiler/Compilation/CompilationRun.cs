@@ -1,6 +1,4 @@
 using System.Collections.Immutable;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using NetPolicy.Compiler.Identities;
@@ -9,49 +7,56 @@ using NetPolicy.Compiler.Model;
 
 namespace NetPolicy.Compiler.Compilation;
 
-/// <summary>One compile: identities, peer selection, address classes, rule sets and endpoints.</summary>
+/// <summary>
+/// One compile: identities, peer selection, address classes, rule sets and endpoints. The run keeps its indexes so that
+/// <c>PolicyCompilerSession</c> can apply a pod change in place (see <c>CompilationRun.Incremental.cs</c>).
+/// </summary>
 internal sealed partial class CompilationRun
 {
-    private readonly ClusterSnapshot _snapshot;
-    private readonly CompiledPolicySet? _previous;
     private readonly ILogger _logger;
+    private ClusterSnapshot _snapshot;
+    private readonly CompiledPolicySet? _previous;
 
     // Identities.
     private readonly Dictionary<IdentityKey, IdentityInfo> _identities = [];
+    private readonly Dictionary<uint, IdentityInfo> _identityById = [];
     private readonly Dictionary<string, List<IdentityInfo>> _identitiesByNamespace = new(StringComparer.Ordinal);
-    private List<IdentityInfo> _allIdentities = [];
-    private IdentityTable _identityTable = IdentityTable.Reserved;
-    private Dictionary<(string Key, string Value), List<IdentityInfo>>? _podLabelIndex;
+    private readonly Dictionary<(string Key, string Value), List<IdentityInfo>> _podLabelIndex = [];
     private Dictionary<(string Key, string Value), List<NamespaceDefinition>>? _namespaceLabelIndex;
+    private ImmutableSortedDictionary<uint, SecurityIdentity> _identitiesById = ImmutableSortedDictionary<uint, SecurityIdentity>.Empty;
+    private ImmutableDictionary<IdentityKey, uint> _identitiesByKey = ImmutableDictionary<IdentityKey, uint>.Empty;
+    private uint _nextIdentity;
 
-    // Peer selection.
-    private readonly Dictionary<SelectorKey, uint[]> _selectorCache = [];
+    // Peer selection: one state per distinct (namespace scope, namespace selector, pod selector).
+    private readonly Dictionary<SelectorKey, SelectorState> _selectors = [];
     private readonly Dictionary<LabelSelector, List<NamespaceDefinition>> _namespaceSelectorCache = [];
 
     // Policies.
     private NetworkPolicyDefinition[] _policies = [];
     private Fragment[] _ingressFragments = [];
     private Fragment[] _egressFragments = [];
+    private readonly HashSet<(string Name, TransportProtocol Protocol)> _egressPortNames = [];
 
     // Address groups and classes.
     private readonly Dictionary<string, int> _groupIndex = new(StringComparer.Ordinal);
     private readonly List<string> _groupKeys = [];
     private readonly List<IPBlock?> _groupBlocks = [];
     private readonly List<PodEndpoint?> _groupPods = [];
-    private Dictionary<int, uint[]> _classesByGroup = [];
-    private ImmutableArray<AddressClass> _addressClasses = [];
-    private uint _nextAddressClass;
-    private ImmutableArray<IPCacheEntry> _ipCache = [];
 
-    // Peer sets and rule sets.
-    private readonly Dictionary<string, PeerSet> _peerSetsByContent = new(StringComparer.Ordinal);
-    private readonly Dictionary<PeerSpec, PeerSet> _peerSetsBySpec = new(ReferenceEqualityComparer.Instance);
+    // Peer sets: one per peer specification, identifiers stable by specification key.
+    private readonly Dictionary<string, PeerSpec> _peerSpecs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _previousPeerSetIds = new(StringComparer.Ordinal);
     private int _nextPeerSet;
-    private readonly Dictionary<string, RuleSet> _ruleSetsByContent = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, RuleSet> _ruleSetsByMemo = new(StringComparer.Ordinal);
+
+    // Rule sets: one per composition (direction, policies, named-port signature), identifiers stable by that key.
+    private readonly Dictionary<string, RuleSetState> _ruleSets = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _previousRuleSetIds = new(StringComparer.Ordinal);
     private int _nextRuleSet;
+
+    // Output.
+    private ImmutableSortedDictionary<string, EndpointPolicy> _endpoints = ImmutableSortedDictionary.Create<string, EndpointPolicy>(ObjectKeyComparer.Instance);
+    private ImmutableSortedDictionary<int, RuleSet> _ruleSetOutput = ImmutableSortedDictionary<int, RuleSet>.Empty;
+    private ImmutableSortedDictionary<int, PeerSet> _peerSetOutput = ImmutableSortedDictionary<int, PeerSet>.Empty;
 
     public CompilationRun(ClusterSnapshot snapshot, CompiledPolicySet? previous, ILogger logger)
     {
@@ -60,14 +65,14 @@ internal sealed partial class CompilationRun
         _logger = logger;
         if (previous is not null)
         {
-            foreach (var peerSet in previous.PeerSets)
+            foreach (var peerSet in previous.PeerSets.Values)
             {
-                _previousPeerSetIds[peerSet.ContentKey] = peerSet.Id;
+                _previousPeerSetIds[peerSet.SpecKey] = peerSet.Id;
             }
 
             foreach (var ruleSet in previous.RuleSets.Values)
             {
-                _previousRuleSetIds[ruleSet.ContentKey] = ruleSet.Id;
+                _previousRuleSetIds[ruleSet.MemoKey] = ruleSet.Id;
             }
         }
 
@@ -76,54 +81,40 @@ internal sealed partial class CompilationRun
         _nextAddressClass = previous?.NextAddressClass ?? ReservedIdentities.FirstAddressClass;
     }
 
+    public ClusterSnapshot Snapshot => _snapshot;
+
     public CompiledPolicySet Run()
     {
         BuildIdentities();
         CompilePolicies();
         BuildAddressClasses();
-        var endpoints = BuildEndpoints();
-
-        var ruleSets = ImmutableSortedDictionary.CreateRange(_ruleSetsByContent.Values.Select(r => KeyValuePair.Create(r.Id, r)));
-        var peerSets = _peerSetsByContent.Values.Where(p => !p.IsEmpty).OrderBy(p => p.Id).ToImmutableArray();
-        return new CompiledPolicySet(
-            _identityTable,
-            _addressClasses,
-            _nextAddressClass,
-            _ipCache,
-            peerSets,
-            _nextPeerSet,
-            ruleSets,
-            _nextRuleSet,
-            endpoints);
+        BuildPeerSets();
+        BuildEndpoints();
+        return Output();
     }
+
+    private CompiledPolicySet Output() => new(
+        new IdentityTable(_identitiesById, _identitiesByKey, _nextIdentity),
+        _addressClasses,
+        _nextAddressClass,
+        _ipCache,
+        _peerSetOutput,
+        _nextPeerSet,
+        _ruleSetOutput,
+        _nextRuleSet,
+        _endpoints);
 
     // ---------------------------------------------------------------- identities
 
     private void BuildIdentities()
     {
-        var namespaces = _snapshot.Namespaces;
         foreach (var pod in _snapshot.Pods.Values)
         {
-            var ns = namespaces[pod.Namespace];
-            var key = new IdentityKey(pod.Namespace, ns.Labels, pod.Labels);
-            if (!_identities.TryGetValue(key, out var info))
-            {
-                info = new IdentityInfo(key);
-                _identities[key] = info;
-                if (!_identitiesByNamespace.TryGetValue(pod.Namespace, out var list))
-                {
-                    list = [];
-                    _identitiesByNamespace[pod.Namespace] = list;
-                }
-
-                list.Add(info);
-            }
-
-            info.Pods.Add(pod);
+            IdentityFor(pod, allocate: false).Pods.Add(pod);
         }
 
         var previous = _previous?.Identities ?? IdentityTable.Reserved;
-        var next = Math.Max(previous.NextIdentity, ReservedIdentities.FirstPodIdentity);
+        _nextIdentity = Math.Max(previous.NextIdentity, ReservedIdentities.FirstPodIdentity);
         var fresh = new List<IdentityInfo>();
         foreach (var info in _identities.Values)
         {
@@ -140,37 +131,93 @@ internal sealed partial class CompilationRun
         fresh.Sort(static (a, b) => string.CompareOrdinal(a.SortKey, b.SortKey));
         foreach (var info in fresh)
         {
-            if (next > ReservedIdentities.LastPodIdentity)
-            {
-                throw new InvalidOperationException("The pod identity space (256 to 2^24-1) is exhausted; compile without the previous table to renumber.");
-            }
-
-            info.Id = next++;
+            info.Id = AllocateIdentity();
         }
 
-        _allIdentities = [.. _identities.Values.OrderBy(i => i.Id)];
         var byId = ImmutableSortedDictionary.CreateBuilder<uint, SecurityIdentity>();
         byId.Add(ReservedIdentities.Host, IdentityTable.Reserved.ById[ReservedIdentities.Host]);
         byId.Add(ReservedIdentities.World, IdentityTable.Reserved.ById[ReservedIdentities.World]);
         var byKey = ImmutableDictionary.CreateBuilder<IdentityKey, uint>();
-        foreach (var info in _allIdentities)
+        foreach (var info in _identities.Values)
         {
-            var old = previous.ById.TryGetValue(info.Id, out var existing) ? existing : null;
-            byId.Add(info.Id, old ?? new SecurityIdentity(info.Id, info.Key.Namespace, info.Key.NamespaceLabels, info.Key.PodLabels));
+            _identityById[info.Id] = info;
+            byId.Add(info.Id, previous.ById.TryGetValue(info.Id, out var existing) ? existing : NewSecurityIdentity(info));
             byKey.Add(info.Key, info.Id);
         }
 
-        _identityTable = new IdentityTable(byId.ToImmutable(), byKey.ToImmutable(), next);
+        _identitiesById = byId.ToImmutable();
+        _identitiesByKey = byKey.ToImmutable();
+        foreach (var list in _identitiesByNamespace.Values)
+        {
+            list.Sort(static (a, b) => a.Id.CompareTo(b.Id));
+        }
+
+        foreach (var list in _podLabelIndex.Values)
+        {
+            list.Sort(static (a, b) => a.Id.CompareTo(b.Id));
+        }
+    }
+
+    private static SecurityIdentity NewSecurityIdentity(IdentityInfo info) =>
+        new(info.Id, info.Key.Namespace, info.Key.NamespaceLabels, info.Key.PodLabels);
+
+    private uint AllocateIdentity()
+    {
+        if (_nextIdentity > ReservedIdentities.LastPodIdentity)
+        {
+            throw new InvalidOperationException("The pod identity space (256 to 2^24-1) is exhausted; compile without the previous table to renumber.");
+        }
+
+        return _nextIdentity++;
+    }
+
+    /// <summary>Finds or creates the identity of a pod's label set and registers it in the indexes (not in selectors).</summary>
+    private IdentityInfo IdentityFor(PodEndpoint pod, bool allocate)
+    {
+        var ns = _snapshot.Namespaces[pod.Namespace];
+        var key = new IdentityKey(pod.Namespace, ns.Labels, pod.Labels);
+        if (_identities.TryGetValue(key, out var info))
+        {
+            return info;
+        }
+
+        info = new IdentityInfo(key);
+        if (allocate)
+        {
+            info.Id = AllocateIdentity();
+            _identityById[info.Id] = info;
+        }
+
+        _identities[key] = info;
+        AddToList(_identitiesByNamespace, pod.Namespace, info);
+        foreach (var label in pod.Labels.Items)
+        {
+            AddToList(_podLabelIndex, (label.Key, label.Value), info);
+        }
+
+        return info;
+    }
+
+    private static void AddToList<TKey>(Dictionary<TKey, List<IdentityInfo>> index, TKey key, IdentityInfo info)
+        where TKey : notnull
+    {
+        if (!index.TryGetValue(key, out var list))
+        {
+            list = [];
+            index[key] = list;
+        }
+
+        list.Add(info);
     }
 
     // ---------------------------------------------------------------- peer selection
 
-    private uint[] SelectIdentities(string policyNamespace, NetworkPolicyPeer peer)
+    private SelectorState Selector(string policyNamespace, NetworkPolicyPeer peer)
     {
         var key = new SelectorKey(peer.NamespaceSelector is null ? policyNamespace : null, peer.NamespaceSelector, peer.PodSelector);
-        if (_selectorCache.TryGetValue(key, out var cached))
+        if (_selectors.TryGetValue(key, out var state))
         {
-            return cached;
+            return state;
         }
 
         var result = new List<uint>();
@@ -185,10 +232,9 @@ internal sealed partial class CompilationRun
             if (podSelector is { MatchLabels.Count: > 0 } && namespaces.Count > 8)
             {
                 // Many namespaces and a selective pod selector: walk the pod-label index instead of every namespace.
-                var nsNames = new HashSet<string>(namespaces.Select(n => n.Name), StringComparer.Ordinal);
                 foreach (var info in SmallestPosting(podSelector.MatchLabels))
                 {
-                    if (nsNames.Contains(info.Key.Namespace) && podSelector.Matches(info.Key.PodLabels))
+                    if (key.Matches(info.Key) && podSelector.Matches(info.Key.PodLabels))
                     {
                         result.Add(info.Id);
                     }
@@ -204,9 +250,86 @@ internal sealed partial class CompilationRun
         }
 
         result.Sort();
-        var array = result.ToArray();
-        _selectorCache[key] = array;
-        return array;
+        state = new SelectorState(key, [.. result]);
+        _selectors[key] = state;
+        IndexSelector(state);
+        foreach (var id in state.Ids)
+        {
+            _identityById[id].Selectors.Add(state);
+        }
+
+        return state;
+    }
+
+    // Selectors indexed by a label every identity they select must carry, so a new identity is matched against few.
+    private readonly Dictionary<(string Key, string Value), List<SelectorState>> _selectorsByPodLabel = [];
+    private readonly Dictionary<string, List<SelectorState>> _selectorsByNamespace = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Key, string Value), List<SelectorState>> _selectorsByNamespaceLabel = [];
+    private readonly List<SelectorState> _unindexedSelectors = [];
+
+    private void IndexSelector(SelectorState state)
+    {
+        var key = state.Key;
+        if (key.PodSelector is { MatchLabels.Count: > 0 } podSelector)
+        {
+            var label = podSelector.MatchLabels.Items[0];
+            AddSelector(_selectorsByPodLabel, (label.Key, label.Value), state);
+        }
+        else if (key.Namespace is not null)
+        {
+            AddSelector(_selectorsByNamespace, key.Namespace, state);
+        }
+        else if (key.NamespaceSelector is { MatchLabels.Count: > 0 } nsSelector)
+        {
+            var label = nsSelector.MatchLabels.Items[0];
+            AddSelector(_selectorsByNamespaceLabel, (label.Key, label.Value), state);
+        }
+        else
+        {
+            _unindexedSelectors.Add(state);
+        }
+    }
+
+    private static void AddSelector<TKey>(Dictionary<TKey, List<SelectorState>> index, TKey key, SelectorState state)
+        where TKey : notnull
+    {
+        if (!index.TryGetValue(key, out var list))
+        {
+            list = [];
+            index[key] = list;
+        }
+
+        list.Add(state);
+    }
+
+    /// <summary>Every selector that could select the identity (a superset; callers check <see cref="SelectorKey.Matches"/>).</summary>
+    private IEnumerable<SelectorState> CandidateSelectors(IdentityKey identity)
+    {
+        foreach (var label in identity.PodLabels.Items)
+        {
+            if (_selectorsByPodLabel.TryGetValue((label.Key, label.Value), out var list))
+            {
+                foreach (var s in list) { yield return s; }
+            }
+        }
+
+        if (_selectorsByNamespace.TryGetValue(identity.Namespace, out var byNamespace))
+        {
+            foreach (var s in byNamespace) { yield return s; }
+        }
+
+        foreach (var label in identity.NamespaceLabels.Items)
+        {
+            if (_selectorsByNamespaceLabel.TryGetValue((label.Key, label.Value), out var list))
+            {
+                foreach (var s in list) { yield return s; }
+            }
+        }
+
+        foreach (var s in _unindexedSelectors)
+        {
+            yield return s;
+        }
     }
 
     private void AddMatching(string ns, LabelSelector? podSelector, List<uint> result)
@@ -227,25 +350,6 @@ internal sealed partial class CompilationRun
 
     private List<IdentityInfo> SmallestPosting(LabelSet matchLabels)
     {
-        if (_podLabelIndex is null)
-        {
-            _podLabelIndex = [];
-            foreach (var info in _allIdentities)
-            {
-                foreach (var label in info.Key.PodLabels.Items)
-                {
-                    var k = (label.Key, label.Value);
-                    if (!_podLabelIndex.TryGetValue(k, out var list))
-                    {
-                        list = [];
-                        _podLabelIndex[k] = list;
-                    }
-
-                    list.Add(info);
-                }
-            }
-        }
-
         List<IdentityInfo>? best = null;
         foreach (var label in matchLabels.Items)
         {
@@ -271,6 +375,7 @@ internal sealed partial class CompilationRun
         }
 
         var result = new List<NamespaceDefinition>();
+        IEnumerable<NamespaceDefinition> candidates = _snapshot.Namespaces.Values;
         if (selector.MatchLabels.Count > 0)
         {
             if (_namespaceLabelIndex is null)
@@ -280,11 +385,10 @@ internal sealed partial class CompilationRun
                 {
                     foreach (var label in ns.Labels.Items)
                     {
-                        var k = (label.Key, label.Value);
-                        if (!_namespaceLabelIndex.TryGetValue(k, out var list))
+                        if (!_namespaceLabelIndex.TryGetValue((label.Key, label.Value), out var list))
                         {
                             list = [];
-                            _namespaceLabelIndex[k] = list;
+                            _namespaceLabelIndex[(label.Key, label.Value)] = list;
                         }
 
                         list.Add(ns);
@@ -307,22 +411,14 @@ internal sealed partial class CompilationRun
                 }
             }
 
-            foreach (var ns in best!)
-            {
-                if (selector.Matches(ns.Labels))
-                {
-                    result.Add(ns);
-                }
-            }
+            candidates = best!;
         }
-        else
+
+        foreach (var ns in candidates)
         {
-            foreach (var ns in _snapshot.Namespaces.Values)
+            if (selector.Matches(ns.Labels))
             {
-                if (selector.Matches(ns.Labels))
-                {
-                    result.Add(ns);
-                }
+                result.Add(ns);
             }
         }
 
@@ -340,8 +436,8 @@ internal sealed partial class CompilationRun
         for (var i = 0; i < _policies.Length; i++)
         {
             var policy = _policies[i];
-            _ingressFragments[i] = policy.AffectsIngress ? CompileDirection(policy, PolicyDirection.Ingress) : Fragment.Empty;
-            _egressFragments[i] = policy.AffectsEgress ? CompileDirection(policy, PolicyDirection.Egress) : Fragment.Empty;
+            _ingressFragments[i] = policy.AffectsIngress ? CompileDirection(i, PolicyDirection.Ingress) : Fragment.Empty;
+            _egressFragments[i] = policy.AffectsEgress ? CompileDirection(i, PolicyDirection.Egress) : Fragment.Empty;
             if (_logger.IsEnabled(LogLevel.Debug))
             {
                 _logger.PolicyCompiled(policy.Key, _ingressFragments[i].Rules.Count + _egressFragments[i].Rules.Count);
@@ -349,8 +445,9 @@ internal sealed partial class CompilationRun
         }
     }
 
-    private Fragment CompileDirection(NetworkPolicyDefinition policy, PolicyDirection direction)
+    private Fragment CompileDirection(int policyIndex, PolicyDirection direction)
     {
+        var policy = _policies[policyIndex];
         var rules = policy.RulesFor(direction);
         var fragment = new Fragment();
         for (var r = 0; r < rules.Length; r++)
@@ -368,14 +465,15 @@ internal sealed partial class CompilationRun
                     var source = new RuleReference(policy.Key, direction, r, rule.Peers.IsEmpty ? null : i, rule.Ports.IsEmpty ? null : j);
                     if (port?.PortName is { } name && direction == PolicyDirection.Egress)
                     {
+                        _egressPortNames.Add((name, port.Protocol));
                         ResolveEgressNamedPort(policy, peer, name, port.Protocol, source, fragment);
                         continue;
                     }
 
                     peerSpec ??= ToPeerSpec(policy, peer);
-                    if (peerSpec is IdentityPeer { Identities.Length: 0 })
+                    if (peerSpec is SelectorPeer selectorPeer)
                     {
-                        continue;
+                        selectorPeer.Selector.Policies.Add(policyIndex);
                     }
 
                     if (port?.PortName is { } ingressName)
@@ -410,33 +508,29 @@ internal sealed partial class CompilationRun
     {
         if (peer is null)
         {
-            return AnyPeer.Instance;
+            return Spec("*", static _ => new AnyPeer("*"));
         }
 
         if (peer.IPBlock is { } block)
         {
             var group = BlockGroup(block);
-            if (!_blockPeers.TryGetValue(group, out var blockPeer))
-            {
-                blockPeer = new AddressPeer([group]);
-                _blockPeers[group] = blockPeer;
-            }
-
-            return blockPeer;
+            return Spec("block:" + block.Key, key => new AddressPeer(key, [group]));
         }
 
-        var identities = SelectIdentities(policy.Namespace, peer);
-        if (!_identityPeers.TryGetValue(identities, out var identityPeer))
-        {
-            identityPeer = new IdentityPeer(identities);
-            _identityPeers[identities] = identityPeer;
-        }
-
-        return identityPeer;
+        var selector = Selector(policy.Namespace, peer);
+        return Spec(selector.Key.Text, _ => selector.Peer);
     }
 
-    private readonly Dictionary<int, AddressPeer> _blockPeers = [];
-    private readonly Dictionary<uint[], IdentityPeer> _identityPeers = new(ReferenceEqualityComparer.Instance);
+    private PeerSpec Spec(string key, Func<string, PeerSpec> create)
+    {
+        if (!_peerSpecs.TryGetValue(key, out var spec))
+        {
+            spec = create(key);
+            _peerSpecs[key] = spec;
+        }
+
+        return spec;
+    }
 
     /// <summary>Egress named ports resolve against the destination pod. Identities whose pods all resolve the name to
     /// one port get identity entries; pods of an identity whose pods disagree get entries of their own address group,
@@ -451,19 +545,21 @@ internal sealed partial class CompilationRun
                 if (pod.AddressOf(block.Cidr.BaseAddress.AddressFamily) is { } address && block.Contains(address) &&
                     pod.ResolveNamedPort(name, protocol) is int port)
                 {
-                    fragment.Rules.Add(new ProtoRule(new AddressPeer([blockGroup, PodGroup(pod)]), new PortMatch(protocol, port, port), null, default, source));
+                    var podGroup = PodGroup(pod);
+                    var spec = Spec($"block:{block.Key}&pod:{pod.Key}", key => new AddressPeer(key, [blockGroup, podGroup]));
+                    fragment.Rules.Add(new ProtoRule(spec, new PortMatch(protocol, port, port), null, default, source));
                 }
             }
 
             return;
         }
 
-        IEnumerable<uint> identities = peer is null ? _allIdentities.Select(i => i.Id) : SelectIdentities(policy.Namespace, peer);
+        var scopeKey = peer is null ? "*" : Selector(policy.Namespace, peer).Key.Text;
+        IEnumerable<uint> identities = peer is null ? _identityById.Keys.Order() : Selector(policy.Namespace, peer).Ids;
         var byPort = new SortedDictionary<int, List<uint>>();
         foreach (var id in identities)
         {
-            var info = _identityById ??= _allIdentities.ToDictionary(i => i.Id);
-            var pods = info[id].Pods;
+            var pods = _identityById[id].Pods;
             int? uniform = pods[0].ResolveNamedPort(name, protocol);
             var mixed = false;
             for (var p = 1; p < pods.Count && !mixed; p++)
@@ -491,18 +587,20 @@ internal sealed partial class CompilationRun
             {
                 if (pod.ResolveNamedPort(name, protocol) is int port)
                 {
-                    fragment.Rules.Add(new ProtoRule(new AddressPeer([PodGroup(pod)]), new PortMatch(protocol, port, port), null, default, source));
+                    var podGroup = PodGroup(pod);
+                    var spec = Spec("pod:" + pod.Key, key => new AddressPeer(key, [podGroup]));
+                    fragment.Rules.Add(new ProtoRule(spec, new PortMatch(protocol, port, port), null, default, source));
                 }
             }
         }
 
         foreach (var (port, ids) in byPort)
         {
-            fragment.Rules.Add(new ProtoRule(new IdentityPeer([.. ids]), new PortMatch(protocol, port, port), null, default, source));
+            var key = $"{scopeKey}#{name}/{(int)protocol}={port}";
+            var spec = Spec(key, k => new FixedIdentityPeer(k, [.. ids]));
+            fragment.Rules.Add(new ProtoRule(spec, new PortMatch(protocol, port, port), null, default, source));
         }
     }
-
-    private Dictionary<uint, IdentityInfo>? _identityById;
 
     private int BlockGroup(IPBlock block) => Group(block.Key, block, null);
 
@@ -522,71 +620,47 @@ internal sealed partial class CompilationRun
         return index;
     }
 
-    // ---------------------------------------------------------------- endpoints and rule sets
+    // ---------------------------------------------------------------- peer sets
 
-    private ImmutableSortedDictionary<string, EndpointPolicy> BuildEndpoints()
+    private void BuildPeerSets()
     {
-        var policiesByNamespace = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        for (var i = 0; i < _policies.Length; i++)
+        var builder = ImmutableSortedDictionary.CreateBuilder<int, PeerSet>();
+        foreach (var spec in _peerSpecs.Values.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
-            if (!policiesByNamespace.TryGetValue(_policies[i].Namespace, out var list))
+            spec.Current = MakePeerSet(spec);
+            if (!spec.Current.IsEmpty)
             {
-                list = [];
-                policiesByNamespace[_policies[i].Namespace] = list;
+                builder.Add(spec.Current.Id, spec.Current);
             }
-
-            list.Add(i);
         }
 
-        var policyNameLists = new Dictionary<string, ImmutableArray<string>>(StringComparer.Ordinal);
+        _peerSetOutput = builder.ToImmutable();
+    }
+
+    private PeerSet MakePeerSet(PeerSpec spec)
+    {
+        var id = spec.Current?.Id ?? (_previousPeerSetIds.TryGetValue(spec.Key, out var old) ? old : _nextPeerSet++);
+        return spec switch
+        {
+            AnyPeer => new PeerSet(id, true, [], [], spec.Key),
+            SelectorPeer s => new PeerSet(id, false, s.Selector.Ids, [], spec.Key),
+            FixedIdentityPeer f => new PeerSet(id, false, f.Identities, [], spec.Key),
+            AddressPeer a => new PeerSet(id, false, [], ClassesFor(a.Groups), spec.Key),
+            _ => throw new InvalidOperationException("Unknown peer specification."),
+        };
+    }
+
+    // ---------------------------------------------------------------- endpoints and rule sets
+
+    private void BuildEndpoints()
+    {
         var builder = ImmutableSortedDictionary.CreateBuilder<string, EndpointPolicy>(ObjectKeyComparer.Instance);
         var previousEndpoints = _previous?.Endpoints;
-        foreach (var info in _allIdentities)
+        foreach (var info in _identities.Values)
         {
-            var ingress = new List<int>();
-            var egress = new List<int>();
-            if (policiesByNamespace.TryGetValue(info.Key.Namespace, out var candidates))
-            {
-                foreach (var index in candidates)
-                {
-                    var policy = _policies[index];
-                    if ((policy.AffectsIngress || policy.AffectsEgress) && policy.PodSelector.Matches(info.Key.PodLabels))
-                    {
-                        if (policy.AffectsIngress)
-                        {
-                            ingress.Add(index);
-                        }
-
-                        if (policy.AffectsEgress)
-                        {
-                            egress.Add(index);
-                        }
-                    }
-                }
-            }
-
-            var ingressKey = ingress.Count == 0 ? null : "I" + string.Join(',', ingress);
-            var egressKey = egress.Count == 0 ? null : "E" + string.Join(',', egress);
-            var ingressNamed = ingress.Any(i => _ingressFragments[i].HasNamedPorts);
-            var ingressNames = ingressKey is null ? [] : PolicyNames(policyNameLists, ingressKey, ingress);
-            var egressNames = egressKey is null ? [] : PolicyNames(policyNameLists, egressKey, egress);
-            var egressRuleSet = egressKey is null ? null : RuleSetFor(egressKey, PolicyDirection.Egress, egress, null);
-            RuleSet? sharedIngress = ingressKey is null || ingressNamed ? null : RuleSetFor(ingressKey, PolicyDirection.Ingress, ingress, null);
             foreach (var pod in info.Pods)
             {
-                var ingressRuleSet = ingressKey is null ? null : sharedIngress ?? RuleSetFor(ingressKey + "|" + NamedPortKey(pod), PolicyDirection.Ingress, ingress, pod);
-                var endpoint = new EndpointPolicy
-                {
-                    Pod = pod.Key,
-                    Identity = info.Id,
-                    Addresses = pod.Addresses,
-                    IngressRuleSet = ingressRuleSet?.Id,
-                    EgressRuleSet = egressRuleSet?.Id,
-                    IngressPolicies = ingressNames,
-                    EgressPolicies = egressNames,
-                };
-
-                // Keep the previous instance when nothing changed, so diffs and caches can compare references.
+                var endpoint = MakeEndpoint(info, pod);
                 if (previousEndpoints is not null && previousEndpoints.TryGetValue(pod.Key, out var old) && old.Equals(endpoint))
                 {
                     endpoint = old;
@@ -596,19 +670,112 @@ internal sealed partial class CompilationRun
             }
         }
 
-        return builder.ToImmutable();
-    }
-
-    private ImmutableArray<string> PolicyNames(Dictionary<string, ImmutableArray<string>> cache, string key, List<int> indices)
-    {
-        var k = key[1..];
-        if (!cache.TryGetValue(k, out var names))
+        _endpoints = builder.ToImmutable();
+        var ruleSets = ImmutableSortedDictionary.CreateBuilder<int, RuleSet>();
+        foreach (var state in _ruleSets.Values)
         {
-            names = [.. indices.Select(i => _policies[i].Key)];
-            cache[k] = names;
+            ruleSets.Add(state.Current.Id, state.Current);
         }
 
-        return names;
+        _ruleSetOutput = ruleSets.ToImmutable();
+    }
+
+    private EndpointPolicy MakeEndpoint(IdentityInfo info, PodEndpoint pod)
+    {
+        var selection = SelectionOf(info);
+        var ingress = selection.Ingress is null ? null : RuleSetFor(selection.Ingress, PolicyDirection.Ingress, selection.IngressNamed ? pod : null);
+        var egress = selection.Egress is null ? null : RuleSetFor(selection.Egress, PolicyDirection.Egress, null);
+        ingress?.Endpoints.Add(pod.Key);
+        egress?.Endpoints.Add(pod.Key);
+        _endpointRuleSets[pod.Key] = (ingress, egress);
+        return new EndpointPolicy
+        {
+            Pod = pod.Key,
+            Identity = info.Id,
+            Addresses = pod.Addresses,
+            IngressRuleSet = ingress?.Current.Id,
+            EgressRuleSet = egress?.Current.Id,
+            IngressPolicies = selection.IngressNames,
+            EgressPolicies = selection.EgressNames,
+        };
+    }
+
+    private Dictionary<string, List<int>>? _policiesByNamespace;
+    private readonly Dictionary<string, PolicyList> _policyLists = new(StringComparer.Ordinal);
+
+    /// <summary>Which policies of the pod's namespace select the identity, per direction (cached per identity).</summary>
+    private Selection SelectionOf(IdentityInfo info)
+    {
+        if (info.Selection is { } cached)
+        {
+            return cached;
+        }
+
+        if (_policiesByNamespace is null)
+        {
+            _policiesByNamespace = new(StringComparer.Ordinal);
+            for (var i = 0; i < _policies.Length; i++)
+            {
+                if (!_policiesByNamespace.TryGetValue(_policies[i].Namespace, out var list))
+                {
+                    list = [];
+                    _policiesByNamespace[_policies[i].Namespace] = list;
+                }
+
+                list.Add(i);
+            }
+        }
+
+        List<int>? ingress = null, egress = null;
+        if (_policiesByNamespace.TryGetValue(info.Key.Namespace, out var candidates))
+        {
+            foreach (var index in candidates)
+            {
+                var policy = _policies[index];
+                if ((policy.AffectsIngress || policy.AffectsEgress) && policy.PodSelector.Matches(info.Key.PodLabels))
+                {
+                    if (policy.AffectsIngress)
+                    {
+                        (ingress ??= []).Add(index);
+                    }
+
+                    if (policy.AffectsEgress)
+                    {
+                        (egress ??= []).Add(index);
+                    }
+                }
+            }
+        }
+
+        var ingressList = ingress is null ? null : PolicyListFor('I', ingress);
+        var egressList = egress is null ? null : PolicyListFor('E', egress);
+        var selection = new Selection(
+            ingressList,
+            egressList,
+            ingressList?.Names ?? [],
+            egressList?.Names ?? [],
+            ingress?.Any(i => _ingressFragments[i].HasNamedPorts) ?? false);
+        info.Selection = selection;
+        return selection;
+    }
+
+    private PolicyList PolicyListFor(char direction, List<int> indices)
+    {
+        var sb = new StringBuilder();
+        sb.Append(direction);
+        foreach (var i in indices)
+        {
+            sb.Append('|').Append(_policies[i].Key);
+        }
+
+        var key = sb.ToString();
+        if (!_policyLists.TryGetValue(key, out var list))
+        {
+            list = new PolicyList(key, [.. indices], [.. indices.Select(i => _policies[i].Key)]);
+            _policyLists[key] = list;
+        }
+
+        return list;
     }
 
     private static string NamedPortKey(PodEndpoint pod)
@@ -622,29 +789,55 @@ internal sealed partial class CompilationRun
         return sb.ToString();
     }
 
-    private RuleSet RuleSetFor(string memoKey, PolicyDirection direction, List<int> policyIndices, PodEndpoint? pod)
+    private RuleSetState RuleSetFor(PolicyList policies, PolicyDirection direction, PodEndpoint? namedPortPod)
     {
-        if (_ruleSetsByMemo.TryGetValue(memoKey, out var cached))
+        var memoKey = namedPortPod is null ? policies.Key : policies.Key + "|ports:" + NamedPortKey(namedPortPod);
+        if (_ruleSets.TryGetValue(memoKey, out var state))
         {
-            return cached;
+            return state;
         }
 
-        var fragments = direction == PolicyDirection.Ingress ? _ingressFragments : _egressFragments;
+        var id = _previousRuleSetIds.TryGetValue(memoKey, out var old) ? old : _nextRuleSet++;
+        state = new RuleSetState(memoKey, direction, policies, namedPortPod);
+        state.Current = BuildRuleSet(id, state);
+        _ruleSets[memoKey] = state;
+        _ruleSetsById[id] = state;
+        foreach (var index in policies.Indices)
+        {
+            if (!_policyRuleSets.TryGetValue(index, out var list))
+            {
+                list = [];
+                _policyRuleSets[index] = list;
+            }
+
+            list.Add(state);
+        }
+
+        return state;
+    }
+
+    private readonly Dictionary<int, List<RuleSetState>> _policyRuleSets = [];
+    private readonly Dictionary<string, (RuleSetState? Ingress, RuleSetState? Egress)> _endpointRuleSets = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, RuleSetState> _ruleSetsById = [];
+
+    private RuleSet BuildRuleSet(int id, RuleSetState state)
+    {
+        var fragments = state.Direction == PolicyDirection.Ingress ? _ingressFragments : _egressFragments;
         var rules = new List<CompiledRule>();
-        foreach (var index in policyIndices)
+        foreach (var index in state.Policies.Indices)
         {
             foreach (var proto in fragments[index].Rules)
             {
-                var peers = ToPeerSet(proto.Peer);
+                var peers = proto.Peer.Current!;
                 if (peers.IsEmpty)
                 {
                     continue;
                 }
 
-                PortMatch? match = proto.Port;
+                var match = proto.Port;
                 if (proto.IngressPortName is { } name)
                 {
-                    if (pod!.ResolveNamedPort(name, proto.Protocol) is not int resolved)
+                    if (state.NamedPortPod!.ResolveNamedPort(name, proto.Protocol) is not int resolved)
                     {
                         continue;
                     }
@@ -657,52 +850,7 @@ internal sealed partial class CompilationRun
         }
 
         rules.Sort(static (a, b) => a.CompareTo(b));
-        var sb = new StringBuilder();
-        sb.Append(direction == PolicyDirection.Ingress ? 'I' : 'E');
-        for (var i = 0; i < rules.Count; i++)
-        {
-            var rule = rules[i];
-            sb.Append('|').Append(rule.Peers.Id).Append(':').Append(rule.Port?.ToString() ?? "*").Append(':').Append(rule.Source);
-        }
-
-        var content = sb.ToString();
-        if (!_ruleSetsByContent.TryGetValue(content, out var ruleSet))
-        {
-            var id = _previousRuleSetIds.TryGetValue(content, out var old) ? old : _nextRuleSet++;
-            ruleSet = new RuleSet(id, direction, [.. rules], content);
-            _ruleSetsByContent[content] = ruleSet;
-        }
-
-        _ruleSetsByMemo[memoKey] = ruleSet;
-        return ruleSet;
-    }
-
-    private PeerSet ToPeerSet(PeerSpec spec)
-    {
-        if (_peerSetsBySpec.TryGetValue(spec, out var cached))
-        {
-            return cached;
-        }
-
-        var (isAny, identities, classes) = spec switch
-        {
-            AnyPeer => (true, ImmutableArray<uint>.Empty, ImmutableArray<uint>.Empty),
-            IdentityPeer p => (false, ImmutableArray.Create(p.Identities), ImmutableArray<uint>.Empty),
-            AddressPeer a => (false, ImmutableArray<uint>.Empty, ClassesFor(a.Groups)),
-            _ => throw new InvalidOperationException("Unknown peer specification."),
-        };
-
-        var content = PeerSet.BuildKey(isAny, identities, classes);
-        if (!_peerSetsByContent.TryGetValue(content, out var peerSet))
-        {
-            var empty = !isAny && identities.IsEmpty && classes.IsEmpty;
-            var id = empty ? 0 : _previousPeerSetIds.TryGetValue(content, out var old) ? old : _nextPeerSet++;
-            peerSet = new PeerSet(id, isAny, identities, classes);
-            _peerSetsByContent[content] = peerSet;
-        }
-
-        _peerSetsBySpec[spec] = peerSet;
-        return peerSet;
+        return new RuleSet(id, state.Direction, [.. rules], state.MemoKey);
     }
 
     private ImmutableArray<uint> ClassesFor(int[] groups)
@@ -725,10 +873,71 @@ internal sealed partial class CompilationRun
 
         public List<PodEndpoint> Pods { get; } = [];
 
+        public List<SelectorState> Selectors { get; } = [];
+
+        public Selection? Selection { get; set; }
+
         public string SortKey { get; } = key.Namespace + "\u0001" + key.NamespaceLabels + "\u0001" + key.PodLabels;
     }
 
-    private readonly record struct SelectorKey(string? Namespace, LabelSelector? NamespaceSelector, LabelSelector? PodSelector);
+    private sealed record Selection(PolicyList? Ingress, PolicyList? Egress, ImmutableArray<string> IngressNames, ImmutableArray<string> EgressNames, bool IngressNamed);
+
+    private sealed record PolicyList(string Key, int[] Indices, ImmutableArray<string> Names);
+
+    private sealed class RuleSetState(string memoKey, PolicyDirection direction, PolicyList policies, PodEndpoint? namedPortPod)
+    {
+        public string MemoKey { get; } = memoKey;
+
+        public PolicyDirection Direction { get; } = direction;
+
+        public PolicyList Policies { get; } = policies;
+
+        public PodEndpoint? NamedPortPod { get; } = namedPortPod;
+
+        public RuleSet Current { get; set; } = null!;
+
+        public HashSet<string> Endpoints { get; } = new(StringComparer.Ordinal);
+    }
+
+    private sealed class SelectorKey(string? @namespace, LabelSelector? namespaceSelector, LabelSelector? podSelector) : IEquatable<SelectorKey>
+    {
+        public string? Namespace { get; } = @namespace;
+
+        public LabelSelector? NamespaceSelector { get; } = namespaceSelector;
+
+        public LabelSelector? PodSelector { get; } = podSelector;
+
+        public string Text { get; } = (@namespace is null ? "nsSelector:" + namespaceSelector : "ns:" + @namespace) + ";pods:" + (podSelector?.ToString() ?? "*");
+
+        /// <summary>Returns whether an identity is selected: namespace scope, then pod selector.</summary>
+        public bool Matches(IdentityKey identity) =>
+            (Namespace is not null ? string.Equals(Namespace, identity.Namespace, StringComparison.Ordinal) : NamespaceSelector!.Matches(identity.NamespaceLabels)) &&
+            (PodSelector is null || PodSelector.Matches(identity.PodLabels));
+
+        public bool Equals(SelectorKey? other) => other is not null && string.Equals(Text, other.Text, StringComparison.Ordinal);
+
+        public override bool Equals(object? obj) => Equals(obj as SelectorKey);
+
+        public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Text);
+    }
+
+    private sealed class SelectorState
+    {
+        public SelectorState(SelectorKey key, uint[] ids)
+        {
+            Key = key;
+            Ids = [.. ids];
+            Peer = new SelectorPeer(key.Text, this);
+        }
+
+        public SelectorKey Key { get; }
+
+        public ImmutableArray<uint> Ids { get; set; }
+
+        public SelectorPeer Peer { get; }
+
+        public HashSet<int> Policies { get; } = [];
+    }
 
     private sealed class Fragment
     {
@@ -741,19 +950,26 @@ internal sealed partial class CompilationRun
 
     private sealed record ProtoRule(PeerSpec Peer, PortMatch? Port, string? IngressPortName, TransportProtocol Protocol, RuleReference Source);
 
-    private abstract class PeerSpec;
-
-    private sealed class AnyPeer : PeerSpec
+    private abstract class PeerSpec(string key)
     {
-        public static AnyPeer Instance { get; } = new();
+        public string Key { get; } = key;
+
+        public PeerSet? Current { get; set; }
     }
 
-    private sealed class IdentityPeer(uint[] identities) : PeerSpec
+    private sealed class AnyPeer(string key) : PeerSpec(key);
+
+    private sealed class SelectorPeer(string key, SelectorState selector) : PeerSpec(key)
     {
-        public uint[] Identities { get; } = identities;
+        public SelectorState Selector { get; } = selector;
     }
 
-    private sealed class AddressPeer(int[] groups) : PeerSpec
+    private sealed class FixedIdentityPeer(string key, ImmutableArray<uint> identities) : PeerSpec(key)
+    {
+        public ImmutableArray<uint> Identities { get; } = identities;
+    }
+
+    private sealed class AddressPeer(string key, int[] groups) : PeerSpec(key)
     {
         public int[] Groups { get; } = groups;
     }

@@ -22,8 +22,20 @@ public sealed record CompilationDelta
     /// <summary>Gets identities that are gone.</summary>
     public ImmutableArray<uint> RemovedIdentities { get; init; } = [];
 
-    /// <summary>Gets rule sets that are new (rule sets never change in place: new content gets a new identifier).</summary>
+    /// <summary>Gets rule sets that are new.</summary>
     public ImmutableArray<int> AddedRuleSets { get; init; } = [];
+
+    /// <summary>Gets rule sets whose rules changed in place (same identifier, for example because a peer set gained a member).</summary>
+    public ImmutableArray<int> ChangedRuleSets { get; init; } = [];
+
+    /// <summary>Gets peer sets that are new.</summary>
+    public ImmutableArray<int> AddedPeerSets { get; init; } = [];
+
+    /// <summary>Gets peer sets whose members changed in place.</summary>
+    public ImmutableArray<int> ChangedPeerSets { get; init; } = [];
+
+    /// <summary>Gets peer sets that are gone.</summary>
+    public ImmutableArray<int> RemovedPeerSets { get; init; } = [];
 
     /// <summary>Gets rule sets that are gone.</summary>
     public ImmutableArray<int> RemovedRuleSets { get; init; } = [];
@@ -37,12 +49,14 @@ public sealed record CompilationDelta
     /// <summary>Gets a value indicating whether nothing changed.</summary>
     public bool IsEmpty =>
         AddedEndpoints.IsEmpty && RemovedEndpoints.IsEmpty && ChangedEndpoints.IsEmpty &&
-        AddedIdentities.IsEmpty && RemovedIdentities.IsEmpty && AddedRuleSets.IsEmpty && RemovedRuleSets.IsEmpty &&
+        AddedIdentities.IsEmpty && RemovedIdentities.IsEmpty && AddedRuleSets.IsEmpty && ChangedRuleSets.IsEmpty && RemovedRuleSets.IsEmpty &&
+        AddedPeerSets.IsEmpty && ChangedPeerSets.IsEmpty && RemovedPeerSets.IsEmpty &&
         UpsertedIPCacheEntries.IsEmpty && RemovedIPCachePrefixes.IsEmpty;
 
     /// <summary>Formats a one-line summary of the counts.</summary>
     /// <returns>The text.</returns>
     public override string ToString() =>
         $"endpoints +{AddedEndpoints.Length} -{RemovedEndpoints.Length} ~{ChangedEndpoints.Length}, identities +{AddedIdentities.Length} -{RemovedIdentities.Length}, " +
-        $"rule sets +{AddedRuleSets.Length} -{RemovedRuleSets.Length}, ipcache ~{UpsertedIPCacheEntries.Length} -{RemovedIPCachePrefixes.Length}";
+        $"rule sets +{AddedRuleSets.Length} ~{ChangedRuleSets.Length} -{RemovedRuleSets.Length}, peer sets +{AddedPeerSets.Length} ~{ChangedPeerSets.Length} -{RemovedPeerSets.Length}, " +
+        $"ipcache ~{UpsertedIPCacheEntries.Length} -{RemovedIPCachePrefixes.Length}";
 }

@@ -21,7 +21,7 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
         ImmutableArray<AddressClass> addressClasses,
         uint nextAddressClass,
         ImmutableArray<IPCacheEntry> ipCache,
-        ImmutableArray<PeerSet> peerSets,
+        ImmutableSortedDictionary<int, PeerSet> peerSets,
         int nextPeerSet,
         ImmutableSortedDictionary<int, RuleSet> ruleSets,
         int nextRuleSet,
@@ -50,8 +50,8 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
     /// <summary>Gets the ipcache: longest-prefix-match entries for every pod IP and every ipBlock boundary, sorted by prefix.</summary>
     public ImmutableArray<IPCacheEntry> IPCache { get; }
 
-    /// <summary>Gets the peer sets, sorted by identifier.</summary>
-    public ImmutableArray<PeerSet> PeerSets { get; }
+    /// <summary>Gets the non-empty peer sets by identifier.</summary>
+    public ImmutableSortedDictionary<int, PeerSet> PeerSets { get; }
 
     /// <summary>Gets the next peer-set identifier to allocate.</summary>
     public int NextPeerSet { get; }
@@ -141,6 +141,8 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
         var removed = previous.Endpoints.Keys.Where(k => !Endpoints.ContainsKey(k)).ToImmutableArray();
         var oldCache = previous.IPCache.ToDictionary(e => e.Prefix);
         var newCache = IPCache.ToDictionary(e => e.Prefix);
+        var previousPeers = previous.PeerSets;
+        var currentPeers = PeerSets;
         return new CompilationDelta
         {
             AddedEndpoints = [.. added],
@@ -149,7 +151,11 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
             AddedIdentities = [.. Identities.ById.Keys.Where(k => !previous.Identities.ById.ContainsKey(k))],
             RemovedIdentities = [.. previous.Identities.ById.Keys.Where(k => !Identities.ById.ContainsKey(k))],
             AddedRuleSets = [.. RuleSets.Keys.Where(k => !previous.RuleSets.ContainsKey(k))],
+            ChangedRuleSets = [.. RuleSets.Where(r => previous.RuleSets.TryGetValue(r.Key, out var old) && !old.Equals(r.Value)).Select(r => r.Key)],
             RemovedRuleSets = [.. previous.RuleSets.Keys.Where(k => !RuleSets.ContainsKey(k))],
+            AddedPeerSets = [.. PeerSets.Keys.Where(k => !previousPeers.ContainsKey(k))],
+            ChangedPeerSets = [.. PeerSets.Where(p => previousPeers.TryGetValue(p.Key, out var old) && !old.Equals(p.Value)).Select(p => p.Key)],
+            RemovedPeerSets = [.. previous.PeerSets.Keys.Where(k => !currentPeers.ContainsKey(k))],
             UpsertedIPCacheEntries = [.. IPCache.Where(e => !oldCache.TryGetValue(e.Prefix, out var o) || o != e)],
             RemovedIPCachePrefixes = [.. previous.IPCache.Where(e => !newCache.ContainsKey(e.Prefix)).Select(e => e.Prefix)],
         };
@@ -162,7 +168,7 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
         NextAddressClass == other.NextAddressClass && NextPeerSet == other.NextPeerSet && NextRuleSet == other.NextRuleSet &&
         AddressClasses.SequenceEqual(other.AddressClasses) &&
         IPCache.SequenceEqual(other.IPCache) &&
-        PeerSets.SequenceEqual(other.PeerSets) &&
+        PeerSets.Count == other.PeerSets.Count && PeerSets.Values.SequenceEqual(other.PeerSets.Values) &&
         RuleSets.Count == other.RuleSets.Count && RuleSets.Values.SequenceEqual(other.RuleSets.Values) &&
         Endpoints.Count == other.Endpoints.Count && Endpoints.Values.SequenceEqual(other.Endpoints.Values);
 

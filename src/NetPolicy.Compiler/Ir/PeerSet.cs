@@ -1,11 +1,12 @@
 using System.Collections.Immutable;
-using System.Text;
 
 namespace NetPolicy.Compiler.Ir;
 
 /// <summary>The peers a rule matches: any peer, or a set of identities and address classes.</summary>
 /// <remarks>A flow's remote side matches when its identity is in <see cref="Identities"/> or its address class is in
-/// <see cref="AddressClasses"/> (both come from one ipcache lookup). Peer sets are shared between rules and rule sets.</remarks>
+/// <see cref="AddressClasses"/> (both come from one ipcache lookup). A peer set stands for one peer of one or more
+/// policies (a selector, an ipBlock, "any"); its identifier stays the same while its members change, so a datapath
+/// can update one set in place when a pod joins or leaves it.</remarks>
 public sealed class PeerSet : IEquatable<PeerSet>
 {
     /// <summary>Initializes a peer set; the sequences are sorted and de-duplicated.</summary>
@@ -14,15 +15,20 @@ public sealed class PeerSet : IEquatable<PeerSet>
     /// <param name="identities">Identities.</param>
     /// <param name="addressClasses">Address classes.</param>
     public PeerSet(int id, bool isAny, IEnumerable<uint> identities, IEnumerable<uint> addressClasses)
+        : this(id, isAny, isAny ? [] : [.. identities.Distinct().Order()], isAny ? [] : [.. addressClasses.Distinct().Order()], string.Empty)
+    {
+    }
+
+    internal PeerSet(int id, bool isAny, ImmutableArray<uint> sortedIdentities, ImmutableArray<uint> sortedClasses, string specKey)
     {
         Id = id;
         IsAny = isAny;
-        Identities = isAny ? [] : [.. identities.Distinct().Order()];
-        AddressClasses = isAny ? [] : [.. addressClasses.Distinct().Order()];
-        ContentKey = BuildKey(IsAny, Identities, AddressClasses);
+        Identities = sortedIdentities;
+        AddressClasses = sortedClasses;
+        SpecKey = specKey;
     }
 
-    /// <summary>Gets the identifier within the compile.</summary>
+    /// <summary>Gets the identifier within the compile, stable across compiles for the same peer.</summary>
     public int Id { get; }
 
     /// <summary>Gets a value indicating whether every peer matches (a rule without <c>from</c>/<c>to</c>).</summary>
@@ -37,7 +43,8 @@ public sealed class PeerSet : IEquatable<PeerSet>
     /// <summary>Gets a value indicating whether the set matches nothing.</summary>
     public bool IsEmpty => !IsAny && Identities.IsEmpty && AddressClasses.IsEmpty;
 
-    internal string ContentKey { get; }
+    /// <summary>Gets the key of the peer specification this set was compiled from (stable across compiles).</summary>
+    internal string SpecKey { get; }
 
     /// <summary>Returns whether a remote identity or address class matches.</summary>
     /// <param name="identity">The remote identity.</param>
@@ -46,36 +53,16 @@ public sealed class PeerSet : IEquatable<PeerSet>
     public bool Matches(uint identity, uint addressClass) =>
         IsAny || Identities.BinarySearch(identity) >= 0 || AddressClasses.BinarySearch(addressClass) >= 0;
 
-    internal static string BuildKey(bool isAny, ImmutableArray<uint> identities, ImmutableArray<uint> classes)
-    {
-        if (isAny)
-        {
-            return "*";
-        }
-
-        var sb = new StringBuilder(identities.Length * 6 + classes.Length * 9 + 2);
-        foreach (var id in identities)
-        {
-            sb.Append(id).Append(',');
-        }
-
-        sb.Append('|');
-        foreach (var c in classes)
-        {
-            sb.Append(c).Append(',');
-        }
-
-        return sb.ToString();
-    }
-
     /// <inheritdoc/>
-    public bool Equals(PeerSet? other) => other is not null && Id == other.Id && ContentKey == other.ContentKey;
+    public bool Equals(PeerSet? other) =>
+        other is not null && (ReferenceEquals(this, other) ||
+        (Id == other.Id && IsAny == other.IsAny && Identities.AsSpan().SequenceEqual(other.Identities.AsSpan()) && AddressClasses.AsSpan().SequenceEqual(other.AddressClasses.AsSpan())));
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as PeerSet);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Id, ContentKey);
+    public override int GetHashCode() => HashCode.Combine(Id, IsAny, Identities.Length, AddressClasses.Length);
 
     /// <inheritdoc/>
     public override string ToString() => IsAny ? $"#{Id} any" : $"#{Id} identities [{string.Join(',', Identities)}] classes [{string.Join(',', AddressClasses)}]";

@@ -9,15 +9,15 @@ public sealed class RuleSet : IEquatable<RuleSet>
 {
     private ImmutableArray<PolicyEntry> _entries;
 
-    internal RuleSet(int id, PolicyDirection direction, ImmutableArray<CompiledRule> rules, string contentKey)
+    internal RuleSet(int id, PolicyDirection direction, ImmutableArray<CompiledRule> rules, string memoKey)
     {
         Id = id;
         Direction = direction;
         Rules = rules;
-        ContentKey = contentKey;
+        MemoKey = memoKey;
     }
 
-    /// <summary>Gets the identifier, stable across compiles while the content is unchanged.</summary>
+    /// <summary>Gets the identifier, stable across compiles for the same combination of policies (the content may change in place).</summary>
     public int Id { get; }
 
     /// <summary>Gets the direction.</summary>
@@ -26,7 +26,8 @@ public sealed class RuleSet : IEquatable<RuleSet>
     /// <summary>Gets the rules, sorted by tier, priority and source.</summary>
     public ImmutableArray<CompiledRule> Rules { get; }
 
-    internal string ContentKey { get; }
+    /// <summary>Gets the key of what the rule set is composed of: direction, policies and, where named ports are involved, the pod's port names.</summary>
+    internal string MemoKey { get; }
 
     /// <summary>Gets the flattened entries: one per (peer, port match, action), attributions merged, sorted by peer kind, peer, protocol and port.</summary>
     public ImmutableArray<PolicyEntry> Entries
@@ -111,13 +112,14 @@ public sealed class RuleSet : IEquatable<RuleSet>
     }
 
     /// <inheritdoc/>
-    public bool Equals(RuleSet? other) => other is not null && Id == other.Id && Direction == other.Direction && ContentKey == other.ContentKey;
+    public bool Equals(RuleSet? other) =>
+        other is not null && (ReferenceEquals(this, other) || (Id == other.Id && Direction == other.Direction && Rules.SequenceEqual(other.Rules)));
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as RuleSet);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Id, ContentKey);
+    public override int GetHashCode() => HashCode.Combine(Id, Direction, Rules.Length);
 
     /// <inheritdoc/>
     public override string ToString() => $"rule set {Id} ({Direction}, {Rules.Length} rules)";

@@ -1,0 +1,354 @@
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
+using NetPolicy.Compiler.Identities;
+using NetPolicy.Compiler.Ir;
+using NetPolicy.Compiler.Model;
+
+namespace NetPolicy.Compiler.Compilation;
+
+internal sealed partial class CompilationRun
+{
+    /// <summary>
+    /// Applies one pod change (add, update or remove) to the retained state without recompiling: the pod's identity
+    /// joins or leaves the selectors that match it, the rule sets built from those selectors are rebuilt in place, the
+    /// pod's endpoint and ipcache entries are replaced. Returns <see langword="null"/> when the change needs a full
+    /// compile (the pod takes part in per-pod address groups, or an address of it is also an ipBlock boundary).
+    /// </summary>
+    public (CompiledPolicySet PolicySet, CompilationDelta Delta)? TryApplyPod(ClusterSnapshot next, PodEndpoint? oldPod, PodEndpoint? newPod)
+    {
+        if (!CanApplyIncrementally(next, oldPod) || !CanApplyIncrementally(next, newPod))
+        {
+            return null;
+        }
+
+        _snapshot = next;
+        var ruleSetsBefore = _ruleSetOutput;
+        var peerSetsBefore = _peerSetOutput;
+        var dirtySelectors = new HashSet<SelectorState>();
+        var addedIdentities = new List<uint>();
+        var removedIdentities = new List<uint>();
+        var key = (oldPod ?? newPod)!.Key;
+
+        // 1. Leave the old identity.
+        if (oldPod is not null)
+        {
+            var info = _identities[new IdentityKey(oldPod.Namespace, _snapshotNamespaceLabels(oldPod.Namespace), oldPod.Labels)];
+            info.Pods.RemoveAll(p => p.Key == key);
+            if (info.Pods.Count == 0)
+            {
+                RemoveIdentity(info, dirtySelectors);
+                removedIdentities.Add(info.Id);
+            }
+
+            UnregisterEndpoint(key);
+        }
+
+        // 2. Join the new identity.
+        IdentityInfo? newInfo = null;
+        if (newPod is not null)
+        {
+            var before = _identities.Count;
+            newInfo = IdentityFor(newPod, allocate: true);
+            if (_identities.Count > before)
+            {
+                JoinSelectors(newInfo, dirtySelectors);
+                _identitiesById = _identitiesById.Add(newInfo.Id, NewSecurityIdentity(newInfo));
+                _identitiesByKey = _identitiesByKey.Add(newInfo.Key, newInfo.Id);
+                addedIdentities.Add(newInfo.Id);
+            }
+
+            newInfo.Pods.Add(newPod);
+        }
+
+        // 3. Peer sets of dirty selectors, and the rule sets that use them, change in place.
+        var changedPeerSets = new List<int>();
+        var addedPeerSets = new List<int>();
+        var removedPeerSets = new List<int>();
+        var changedRuleSets = new HashSet<RuleSetState>();
+        foreach (var selector in dirtySelectors)
+        {
+            var spec = selector.Peer;
+            if (spec.Current is null)
+            {
+                continue; // a selector used only for egress named ports, which never takes this path
+            }
+
+            var old = spec.Current;
+            spec.Current = MakePeerSet(spec);
+            if (old.IsEmpty && !spec.Current.IsEmpty)
+            {
+                addedPeerSets.Add(spec.Current.Id);
+                _peerSetOutput = _peerSetOutput.Add(spec.Current.Id, spec.Current);
+            }
+            else if (!old.IsEmpty && spec.Current.IsEmpty)
+            {
+                removedPeerSets.Add(old.Id);
+                _peerSetOutput = _peerSetOutput.Remove(old.Id);
+            }
+            else if (!spec.Current.IsEmpty)
+            {
+                changedPeerSets.Add(spec.Current.Id);
+                _peerSetOutput = _peerSetOutput.SetItem(spec.Current.Id, spec.Current);
+            }
+
+            foreach (var policy in selector.Policies)
+            {
+                if (_policyRuleSets.TryGetValue(policy, out var states))
+                {
+                    changedRuleSets.UnionWith(states);
+                }
+            }
+        }
+
+        var changedRuleSetIds = new List<int>();
+        foreach (var state in changedRuleSets)
+        {
+            var rebuilt = BuildRuleSet(state.Current.Id, state);
+            if (!rebuilt.Equals(state.Current))
+            {
+                state.Current = rebuilt;
+                if (_ruleSetOutput.ContainsKey(rebuilt.Id))
+                {
+                    _ruleSetOutput = _ruleSetOutput.SetItem(rebuilt.Id, rebuilt);
+                }
+
+                changedRuleSetIds.Add(rebuilt.Id);
+            }
+        }
+
+        // 4. The endpoint.
+        var addedRuleSets = new List<int>();
+        var removedRuleSets = new List<int>();
+        foreach (var state in _releasedRuleSets)
+        {
+            if (state.Endpoints.Count == 0 && _ruleSetOutput.ContainsKey(state.Current.Id))
+            {
+                _ruleSetOutput = _ruleSetOutput.Remove(state.Current.Id);
+                removedRuleSets.Add(state.Current.Id);
+            }
+        }
+
+        _releasedRuleSets.Clear();
+        var previousEndpoint = _endpoints.TryGetValue(key, out var existing) ? existing : null;
+        EndpointPolicy? endpoint = null;
+        if (newPod is not null)
+        {
+            var knownRuleSets = _ruleSets.Count;
+            endpoint = MakeEndpoint(newInfo!, newPod);
+            foreach (var id in new[] { endpoint.IngressRuleSet, endpoint.EgressRuleSet })
+            {
+                if (id is int ruleSetId && !_ruleSetOutput.ContainsKey(ruleSetId))
+                {
+                    var state = _ruleSetsById[ruleSetId];
+                    _ruleSetOutput = _ruleSetOutput.Add(ruleSetId, state.Current);
+                    addedRuleSets.Add(ruleSetId);
+                }
+            }
+
+            if (previousEndpoint is not null && previousEndpoint.Equals(endpoint))
+            {
+                endpoint = previousEndpoint;
+            }
+
+            _endpoints = _endpoints.SetItem(key, endpoint);
+        }
+        else
+        {
+            _endpoints = _endpoints.Remove(key);
+        }
+
+        // 5. The ipcache entries of the pod's addresses.
+        var upserts = new List<IPCacheEntry>();
+        var removedPrefixes = new List<IPNetwork>();
+        var cache = _ipCache.ToBuilder();
+        foreach (var address in oldPod?.Addresses ?? [])
+        {
+            if (newPod is null || !newPod.Addresses.Contains(address))
+            {
+                var index = IndexOfPrefix(cache, HostPrefix(address));
+                cache.RemoveAt(index);
+                removedPrefixes.Add(HostPrefix(address));
+            }
+        }
+
+        foreach (var address in newPod?.Addresses ?? [])
+        {
+            var entry = new IPCacheEntry(HostPrefix(address), newInfo!.Id, BoundaryClassOf(address));
+            var index = IndexOfPrefix(cache, entry.Prefix);
+            if (index >= 0)
+            {
+                if (cache[index] != entry)
+                {
+                    cache[index] = entry;
+                    upserts.Add(entry);
+                }
+            }
+            else
+            {
+                cache.Insert(~index, entry);
+                upserts.Add(entry);
+            }
+        }
+
+        _ipCache = cache.ToImmutable();
+
+        // Classify every touched rule set and peer set by comparing before and after.
+        var ruleSetCandidates = changedRuleSetIds.Concat(addedRuleSets).Concat(removedRuleSets).Distinct().Order().ToList();
+        addedRuleSets = [.. ruleSetCandidates.Where(id => !ruleSetsBefore.ContainsKey(id) && _ruleSetOutput.ContainsKey(id))];
+        removedRuleSets = [.. ruleSetCandidates.Where(id => ruleSetsBefore.ContainsKey(id) && !_ruleSetOutput.ContainsKey(id))];
+        changedRuleSetIds = [.. ruleSetCandidates.Where(id => ruleSetsBefore.TryGetValue(id, out var a) && _ruleSetOutput.TryGetValue(id, out var b) && !a.Equals(b))];
+        var peerSetCandidates = changedPeerSets.Concat(addedPeerSets).Concat(removedPeerSets).Distinct().Order().ToList();
+        addedPeerSets = [.. peerSetCandidates.Where(id => !peerSetsBefore.ContainsKey(id) && _peerSetOutput.ContainsKey(id))];
+        removedPeerSets = [.. peerSetCandidates.Where(id => peerSetsBefore.ContainsKey(id) && !_peerSetOutput.ContainsKey(id))];
+        changedPeerSets = [.. peerSetCandidates.Where(id => peerSetsBefore.TryGetValue(id, out var a) && _peerSetOutput.TryGetValue(id, out var b) && !a.Equals(b))];
+
+        var delta = new CompilationDelta
+        {
+            AddedEndpoints = previousEndpoint is null && endpoint is not null ? [key] : [],
+            RemovedEndpoints = previousEndpoint is not null && endpoint is null ? [key] : [],
+            ChangedEndpoints = previousEndpoint is not null && endpoint is not null && !ReferenceEquals(previousEndpoint, endpoint) ? [key] : [],
+            AddedIdentities = [.. addedIdentities],
+            RemovedIdentities = [.. removedIdentities],
+            AddedRuleSets = [.. addedRuleSets],
+            ChangedRuleSets = [.. changedRuleSetIds],
+            RemovedRuleSets = [.. removedRuleSets],
+            AddedPeerSets = [.. addedPeerSets],
+            ChangedPeerSets = [.. changedPeerSets],
+            RemovedPeerSets = [.. removedPeerSets],
+            UpsertedIPCacheEntries = [.. upserts],
+            RemovedIPCachePrefixes = [.. removedPrefixes],
+        };
+        return (Output(), delta);
+    }
+
+    private readonly List<RuleSetState> _releasedRuleSets = [];
+
+    private LabelSet _snapshotNamespaceLabels(string ns) => _identitiesByNamespace.TryGetValue(ns, out var list) && list.Count > 0
+        ? list[0].Key.NamespaceLabels
+        : _snapshot.Namespaces[ns].Labels;
+
+    private bool CanApplyIncrementally(ClusterSnapshot next, PodEndpoint? pod)
+    {
+        if (pod is null)
+        {
+            return true;
+        }
+
+        if (!next.Namespaces.TryGetValue(pod.Namespace, out var ns) || !ReferenceEquals(ns, _snapshot.Namespaces.GetValueOrDefault(pod.Namespace)))
+        {
+            return false; // namespace created, removed or relabelled: every identity of it changes
+        }
+
+        if (_groupIndex.ContainsKey("pod:" + pod.Key))
+        {
+            return false; // the pod has an address group of its own (egress named ports)
+        }
+
+        if (_egressPortNames.Count > 0)
+        {
+            // Egress named ports resolve per identity while all its pods agree; a pod joining or leaving can change that.
+            var pods = _identities.TryGetValue(new IdentityKey(pod.Namespace, ns.Labels, pod.Labels), out var info) ? info.Pods.Append(pod) : [pod];
+            foreach (var member in pods)
+            {
+                foreach (var port in member.NamedPorts)
+                {
+                    if (_egressPortNames.Contains((port.Name, port.Protocol)))
+                    {
+                        return false;
+                    }
+                }
+            }
+        }
+
+        foreach (var address in pod.Addresses)
+        {
+            if (_boundaryPrefixes.Contains(HostPrefix(address)))
+            {
+                return false; // the address is an ipBlock boundary too
+            }
+        }
+
+        return true;
+    }
+
+    private void RemoveIdentity(IdentityInfo info, HashSet<SelectorState> dirty)
+    {
+        _identities.Remove(info.Key);
+        _identityById.Remove(info.Id);
+        _identitiesByNamespace[info.Key.Namespace].Remove(info);
+        foreach (var label in info.Key.PodLabels.Items)
+        {
+            _podLabelIndex[(label.Key, label.Value)].Remove(info);
+        }
+
+        foreach (var selector in info.Selectors)
+        {
+            var index = selector.Ids.BinarySearch(info.Id);
+            if (index >= 0)
+            {
+                selector.Ids = selector.Ids.RemoveAt(index);
+                dirty.Add(selector);
+            }
+        }
+
+        _identitiesById = _identitiesById.Remove(info.Id);
+        _identitiesByKey = _identitiesByKey.Remove(info.Key);
+    }
+
+    private void JoinSelectors(IdentityInfo info, HashSet<SelectorState> dirty)
+    {
+        foreach (var selector in CandidateSelectors(info.Key))
+        {
+            if (selector.Key.Matches(info.Key))
+            {
+                var index = selector.Ids.BinarySearch(info.Id);
+                if (index < 0)
+                {
+                    selector.Ids = selector.Ids.Insert(~index, info.Id);
+                    info.Selectors.Add(selector);
+                    dirty.Add(selector);
+                }
+            }
+        }
+    }
+
+    private void UnregisterEndpoint(string key)
+    {
+        if (_endpointRuleSets.Remove(key, out var states))
+        {
+            foreach (var state in new[] { states.Ingress, states.Egress })
+            {
+                if (state is not null && state.Endpoints.Remove(key))
+                {
+                    _releasedRuleSets.Add(state);
+                }
+            }
+        }
+    }
+
+    private static int IndexOfPrefix(ImmutableArray<IPCacheEntry>.Builder cache, IPNetwork prefix)
+    {
+        int lo = 0, hi = cache.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            var c = IPNetworkComparer.Instance.Compare(cache[mid].Prefix, prefix);
+            if (c == 0)
+            {
+                return mid;
+            }
+
+            if (c < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return ~lo;
+    }
+}

@@ -1,0 +1,121 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NetPolicy.Compiler.Compilation;
+using NetPolicy.Compiler.Ir;
+using NetPolicy.Compiler.Model;
+
+namespace NetPolicy.Compiler;
+
+/// <summary>An incremental compiler for node agents: compile once, then apply watch events one at a time and push only the deltas.</summary>
+/// <remarks>
+/// <para>Pod events (<see cref="SetPod"/>, <see cref="RemovePod"/>) are applied in place: the pod's identity joins or leaves
+/// the selectors that match it, the rule sets built on those selectors are rebuilt, and the result reports exactly what
+/// changed. Policy and namespace events, and the rare pod changes that affect per-pod address groups (egress named
+/// ports that resolve differently between pods of one identity, pod IPs that are also ipBlock boundaries), recompile
+/// with the previous numbering — the result and its delta are the same either way.</para>
+/// <para>Every result is immutable and may be kept or shared. The session itself is not thread-safe: apply events from one thread.</para>
+/// </remarks>
+/// <example>
+/// <code>
+/// var session = new PolicyCompilerSession(snapshot);
+/// // on a pod watch event:
+/// CompilationResult result = session.SetPod(pod);
+/// Push(result.Delta!);
+/// </code>
+/// </example>
+public sealed class PolicyCompilerSession
+{
+    private readonly ILogger _logger;
+    private CompilationRun? _run;
+
+    /// <summary>Initializes a session with a full compile of the snapshot.</summary>
+    /// <param name="snapshot">The snapshot.</param>
+    /// <param name="options">Options, or <see langword="null"/> for the defaults.</param>
+    public PolicyCompilerSession(ClusterSnapshot snapshot, PolicyCompilerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        _logger = (options?.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("NetPolicy.Compiler");
+        Current = Full(snapshot, null);
+    }
+
+    /// <summary>Gets the latest result.</summary>
+    public CompilationResult Current { get; private set; }
+
+    /// <summary>Gets the latest snapshot.</summary>
+    public ClusterSnapshot Snapshot => Current.Snapshot;
+
+    /// <summary>Adds or replaces a pod.</summary>
+    /// <param name="pod">The pod; its namespace must be in the snapshot.</param>
+    /// <returns>The new result, with <see cref="CompilationResult.Delta"/> relative to the previous one.</returns>
+    /// <exception cref="InvalidOperationException">The pod's namespace is not in the snapshot.</exception>
+    public CompilationResult SetPod(PodEndpoint pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        var next = Snapshot.SetPod(pod);
+        return Apply(next, Snapshot.FindPod(pod.Key), pod);
+    }
+
+    /// <summary>Removes a pod.</summary>
+    /// <param name="key">The pod key, <c>namespace/name</c>.</param>
+    /// <returns>The new result.</returns>
+    public CompilationResult RemovePod(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var old = Snapshot.FindPod(key);
+        return old is null ? Current : Apply(Snapshot.RemovePod(key), old, null);
+    }
+
+    /// <summary>Adds or replaces a policy (recompiles with the previous numbering).</summary>
+    /// <param name="policy">The policy.</param>
+    /// <returns>The new result.</returns>
+    public CompilationResult SetPolicy(NetworkPolicyDefinition policy) => Update(Snapshot.SetPolicy(policy));
+
+    /// <summary>Removes a policy (recompiles with the previous numbering).</summary>
+    /// <param name="key">The policy key, <c>namespace/name</c>.</param>
+    /// <returns>The new result.</returns>
+    public CompilationResult RemovePolicy(string key) => Update(Snapshot.RemovePolicy(key));
+
+    /// <summary>Adds or replaces a namespace (recompiles with the previous numbering).</summary>
+    /// <param name="ns">The namespace.</param>
+    /// <returns>The new result.</returns>
+    public CompilationResult SetNamespace(NamespaceDefinition ns) => Update(Snapshot.SetNamespace(ns));
+
+    /// <summary>Replaces the whole snapshot (recompiles with the previous numbering).</summary>
+    /// <param name="snapshot">The snapshot.</param>
+    /// <returns>The new result.</returns>
+    public CompilationResult Update(ClusterSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        Current = Full(snapshot, Current.PolicySet);
+        return Current;
+    }
+
+    private CompilationResult Apply(ClusterSnapshot next, PodEndpoint? oldPod, PodEndpoint? newPod)
+    {
+        if (_run is not null && Current.PolicySet is not null && _run.TryApplyPod(next, oldPod, newPod) is { } applied)
+        {
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.IncrementalCompile(applied.Delta.ToString());
+            }
+
+            Current = new CompilationResult(next, next.Diagnostics, applied.PolicySet, applied.Delta);
+            return Current;
+        }
+
+        return Update(next);
+    }
+
+    private CompilationResult Full(ClusterSnapshot snapshot, CompiledPolicySet? previous)
+    {
+        if (snapshot.HasErrors)
+        {
+            _run = null;
+            return new CompilationResult(snapshot, snapshot.Diagnostics, null, null);
+        }
+
+        _run = new CompilationRun(snapshot, previous, _logger);
+        var policySet = _run.Run();
+        return new CompilationResult(snapshot, snapshot.Diagnostics, policySet, previous is null ? null : policySet.DiffFrom(previous));
+    }
+}
