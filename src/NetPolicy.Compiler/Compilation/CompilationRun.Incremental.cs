@@ -61,11 +61,10 @@ internal sealed partial class CompilationRun
             newInfo.Pods.Add(newPod);
         }
 
-        // 3. Peer sets of dirty selectors, and the rule sets that use them, change in place.
+        // 3. Peer sets of dirty selectors change in place; rule sets refer to them by identifier and stay as they are,
+        //    but their effective entries change, so they are reported.
         var changedPeerSets = new List<int>();
-        var addedPeerSets = new List<int>();
-        var removedPeerSets = new List<int>();
-        var changedRuleSets = new HashSet<RuleSetState>();
+        var changedRuleSetIds = new List<int>();
         foreach (var selector in dirtySelectors)
         {
             var spec = selector.Peer;
@@ -74,46 +73,12 @@ internal sealed partial class CompilationRun
                 continue; // a selector used only for egress named ports, which never takes this path
             }
 
-            var old = spec.Current;
             spec.Current = MakePeerSet(spec);
-            if (old.IsEmpty && !spec.Current.IsEmpty)
+            _peerSetOutput = _peerSetOutput.SetItem(spec.Current.Id, spec.Current);
+            changedPeerSets.Add(spec.Current.Id);
+            foreach (var state in spec.RuleSets)
             {
-                addedPeerSets.Add(spec.Current.Id);
-                _peerSetOutput = _peerSetOutput.Add(spec.Current.Id, spec.Current);
-            }
-            else if (!old.IsEmpty && spec.Current.IsEmpty)
-            {
-                removedPeerSets.Add(old.Id);
-                _peerSetOutput = _peerSetOutput.Remove(old.Id);
-            }
-            else if (!spec.Current.IsEmpty)
-            {
-                changedPeerSets.Add(spec.Current.Id);
-                _peerSetOutput = _peerSetOutput.SetItem(spec.Current.Id, spec.Current);
-            }
-
-            foreach (var policy in selector.Policies)
-            {
-                if (_policyRuleSets.TryGetValue(policy, out var states))
-                {
-                    changedRuleSets.UnionWith(states);
-                }
-            }
-        }
-
-        var changedRuleSetIds = new List<int>();
-        foreach (var state in changedRuleSets)
-        {
-            var rebuilt = BuildRuleSet(state.Current.Id, state);
-            if (!rebuilt.Equals(state.Current))
-            {
-                state.Current = rebuilt;
-                if (_ruleSetOutput.ContainsKey(rebuilt.Id))
-                {
-                    _ruleSetOutput = _ruleSetOutput.SetItem(rebuilt.Id, rebuilt);
-                }
-
-                changedRuleSetIds.Add(rebuilt.Id);
+                changedRuleSetIds.Add(state.Current.Id);
             }
         }
 
@@ -194,14 +159,13 @@ internal sealed partial class CompilationRun
         _ipCache = cache.ToImmutable();
 
         // Classify every touched rule set and peer set by comparing before and after.
+        changedPeerSets = [.. changedPeerSets.Distinct().Order().Where(id => !peerSetsBefore[id].Equals(_peerSetOutput[id]))];
+        var changedPeerSetIds = changedPeerSets.ToHashSet();
         var ruleSetCandidates = changedRuleSetIds.Concat(addedRuleSets).Concat(removedRuleSets).Distinct().Order().ToList();
         addedRuleSets = [.. ruleSetCandidates.Where(id => !ruleSetsBefore.ContainsKey(id) && _ruleSetOutput.ContainsKey(id))];
         removedRuleSets = [.. ruleSetCandidates.Where(id => ruleSetsBefore.ContainsKey(id) && !_ruleSetOutput.ContainsKey(id))];
-        changedRuleSetIds = [.. ruleSetCandidates.Where(id => ruleSetsBefore.TryGetValue(id, out var a) && _ruleSetOutput.TryGetValue(id, out var b) && !a.Equals(b))];
-        var peerSetCandidates = changedPeerSets.Concat(addedPeerSets).Concat(removedPeerSets).Distinct().Order().ToList();
-        addedPeerSets = [.. peerSetCandidates.Where(id => !peerSetsBefore.ContainsKey(id) && _peerSetOutput.ContainsKey(id))];
-        removedPeerSets = [.. peerSetCandidates.Where(id => peerSetsBefore.ContainsKey(id) && !_peerSetOutput.ContainsKey(id))];
-        changedPeerSets = [.. peerSetCandidates.Where(id => peerSetsBefore.TryGetValue(id, out var a) && _peerSetOutput.TryGetValue(id, out var b) && !a.Equals(b))];
+        changedRuleSetIds = [.. ruleSetCandidates.Where(id => ruleSetsBefore.TryGetValue(id, out var a) && _ruleSetOutput.TryGetValue(id, out var b) &&
+            (!a.Equals(b) || b.Rules.Any(r => changedPeerSetIds.Contains(r.PeerSet))))];
 
         var delta = new CompilationDelta
         {
@@ -213,9 +177,7 @@ internal sealed partial class CompilationRun
             AddedRuleSets = [.. addedRuleSets],
             ChangedRuleSets = [.. changedRuleSetIds],
             RemovedRuleSets = [.. removedRuleSets],
-            AddedPeerSets = [.. addedPeerSets],
             ChangedPeerSets = [.. changedPeerSets],
-            RemovedPeerSets = [.. removedPeerSets],
             UpsertedIPCacheEntries = [.. upserts],
             RemovedIPCachePrefixes = [.. removedPrefixes],
         };

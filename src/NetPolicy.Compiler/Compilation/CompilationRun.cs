@@ -628,10 +628,7 @@ internal sealed partial class CompilationRun
         foreach (var spec in _peerSpecs.Values.OrderBy(s => s.Key, StringComparer.Ordinal))
         {
             spec.Current = MakePeerSet(spec);
-            if (!spec.Current.IsEmpty)
-            {
-                builder.Add(spec.Current.Id, spec.Current);
-            }
+            builder.Add(spec.Current.Id, spec.Current);
         }
 
         _peerSetOutput = builder.ToImmutable();
@@ -828,12 +825,7 @@ internal sealed partial class CompilationRun
         {
             foreach (var proto in fragments[index].Rules)
             {
-                var peers = proto.Peer.Current!;
-                if (peers.IsEmpty)
-                {
-                    continue;
-                }
-
+                proto.Peer.RuleSets.Add(state);
                 var match = proto.Port;
                 if (proto.IngressPortName is { } name)
                 {
@@ -845,7 +837,7 @@ internal sealed partial class CompilationRun
                     match = new PortMatch(proto.Protocol, resolved, resolved);
                 }
 
-                rules.Add(new CompiledRule(peers, match, PolicyAction.Allow, PolicyTier.NetworkPolicy, 0, proto.Source));
+                rules.Add(new CompiledRule(proto.Peer.Current!.Id, match, PolicyAction.Allow, PolicyTier.NetworkPolicy, 0, proto.Source));
             }
         }
 
@@ -953,6 +945,8 @@ internal sealed partial class CompilationRun
     private abstract class PeerSpec(string key)
     {
         public string Key { get; } = key;
+
+        public HashSet<RuleSetState> RuleSets { get; } = [];
 
         public PeerSet? Current { get; set; }
     }

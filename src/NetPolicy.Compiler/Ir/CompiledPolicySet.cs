@@ -50,7 +50,7 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
     /// <summary>Gets the ipcache: longest-prefix-match entries for every pod IP and every ipBlock boundary, sorted by prefix.</summary>
     public ImmutableArray<IPCacheEntry> IPCache { get; }
 
-    /// <summary>Gets the non-empty peer sets by identifier.</summary>
+    /// <summary>Gets the peer sets by identifier (empty ones included: a selector may select nothing today).</summary>
     public ImmutableSortedDictionary<int, PeerSet> PeerSets { get; }
 
     /// <summary>Gets the next peer-set identifier to allocate.</summary>
@@ -110,12 +110,67 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
 
         var srcEntry = Lookup(source);
         var dstEntry = Lookup(destination);
-        if (srcEndpoint?.EgressRuleSet is int egress && RuleSets[egress].Match(dstEntry.Identity, dstEntry.AddressClass, protocol, port) is null)
+        if (srcEndpoint?.EgressRuleSet is int egress && RuleSets[egress].Match(PeerSets, dstEntry.Identity, dstEntry.AddressClass, protocol, port) is null)
         {
             return false;
         }
 
-        return dstEndpoint?.IngressRuleSet is not int ingress || RuleSets[ingress].Match(srcEntry.Identity, srcEntry.AddressClass, protocol, port) is not null;
+        return dstEndpoint?.IngressRuleSet is not int ingress || RuleSets[ingress].Match(PeerSets, srcEntry.Identity, srcEntry.AddressClass, protocol, port) is not null;
+    }
+
+    /// <summary>Flattens a rule set into entries: one per (peer kind, identity or class, port match, action), with the
+    /// attributions of every rule that produced it merged, sorted by tier, priority, peer kind, peer, protocol and port.</summary>
+    /// <param name="ruleSet">A rule set of this compile.</param>
+    /// <returns>The entries; this is the shape of a policy-map key.</returns>
+    public ImmutableArray<PolicyEntry> EntriesOf(RuleSet ruleSet)
+    {
+        ArgumentNullException.ThrowIfNull(ruleSet);
+        var merged = new Dictionary<(PolicyTier, int, PeerKind, uint, PortMatch?, PolicyAction), SortedSet<RuleReference>>();
+        void Add(PeerKind kind, uint peer, CompiledRule rule)
+        {
+            var key = (rule.Tier, rule.Priority, kind, peer, rule.Port, rule.Action);
+            if (!merged.TryGetValue(key, out var refs))
+            {
+                refs = new SortedSet<RuleReference>(Comparer<RuleReference>.Create(static (a, b) => a.CompareTo(b)));
+                merged[key] = refs;
+            }
+
+            refs.Add(rule.Source);
+        }
+
+        foreach (var rule in ruleSet.Rules)
+        {
+            var peers = PeerSets[rule.PeerSet];
+            if (peers.IsAny)
+            {
+                Add(PeerKind.Any, 0, rule);
+                continue;
+            }
+
+            foreach (var id in peers.Identities)
+            {
+                Add(PeerKind.Identity, id, rule);
+            }
+
+            foreach (var c in peers.AddressClasses)
+            {
+                Add(PeerKind.AddressClass, c, rule);
+            }
+        }
+
+        return [.. merged
+            .OrderBy(m => m.Key.Item1).ThenBy(m => m.Key.Item2).ThenBy(m => m.Key.Item3).ThenBy(m => m.Key.Item4)
+            .ThenBy(m => m.Key.Item5?.Protocol ?? 0).ThenBy(m => m.Key.Item5?.First ?? -1).ThenBy(m => m.Key.Item5?.Last ?? -1).ThenBy(m => m.Key.Item6)
+            .Select(m => new PolicyEntry
+            {
+                Tier = m.Key.Item1,
+                Priority = m.Key.Item2,
+                Kind = m.Key.Item3,
+                Peer = m.Key.Item4,
+                Port = m.Key.Item5,
+                Action = m.Key.Item6,
+                Attribution = [.. m.Value],
+            })];
     }
 
     /// <summary>Computes what changed from an earlier compile to this one.</summary>
@@ -151,7 +206,8 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
             AddedIdentities = [.. Identities.ById.Keys.Where(k => !previous.Identities.ById.ContainsKey(k))],
             RemovedIdentities = [.. previous.Identities.ById.Keys.Where(k => !Identities.ById.ContainsKey(k))],
             AddedRuleSets = [.. RuleSets.Keys.Where(k => !previous.RuleSets.ContainsKey(k))],
-            ChangedRuleSets = [.. RuleSets.Where(r => previous.RuleSets.TryGetValue(r.Key, out var old) && !old.Equals(r.Value)).Select(r => r.Key)],
+            ChangedRuleSets = [.. RuleSets.Where(r => previous.RuleSets.TryGetValue(r.Key, out var old) &&
+                (!old.Equals(r.Value) || r.Value.Rules.Any(rule => !previous.PeerSets.TryGetValue(rule.PeerSet, out var before) || !before.Equals(PeerSets[rule.PeerSet])))).Select(r => r.Key)],
             RemovedRuleSets = [.. previous.RuleSets.Keys.Where(k => !RuleSets.ContainsKey(k))],
             AddedPeerSets = [.. PeerSets.Keys.Where(k => !previousPeers.ContainsKey(k))],
             ChangedPeerSets = [.. PeerSets.Where(p => previousPeers.TryGetValue(p.Key, out var old) && !old.Equals(p.Value)).Select(p => p.Key)],

@@ -4,11 +4,10 @@ using NetPolicy.Compiler.Model;
 namespace NetPolicy.Compiler.Ir;
 
 /// <summary>The compiled allow-set of one direction, shared by every endpoint whose policy is identical.</summary>
-/// <remarks>An isolated endpoint allows exactly what one of <see cref="Rules"/> matches; an empty rule set denies everything.</remarks>
+/// <remarks>An isolated endpoint allows exactly what one of <see cref="Rules"/> matches; a rule set without rules denies
+/// everything. <see cref="CompiledPolicySet.EntriesOf"/> flattens a rule set into policy-map entries.</remarks>
 public sealed class RuleSet : IEquatable<RuleSet>
 {
-    private ImmutableArray<PolicyEntry> _entries;
-
     internal RuleSet(int id, PolicyDirection direction, ImmutableArray<CompiledRule> rules, string memoKey)
     {
         Id = id;
@@ -17,7 +16,7 @@ public sealed class RuleSet : IEquatable<RuleSet>
         MemoKey = memoKey;
     }
 
-    /// <summary>Gets the identifier, stable across compiles for the same combination of policies (the content may change in place).</summary>
+    /// <summary>Gets the identifier, stable across compiles for the same combination of policies.</summary>
     public int Id { get; }
 
     /// <summary>Gets the direction.</summary>
@@ -29,86 +28,25 @@ public sealed class RuleSet : IEquatable<RuleSet>
     /// <summary>Gets the key of what the rule set is composed of: direction, policies and, where named ports are involved, the pod's port names.</summary>
     internal string MemoKey { get; }
 
-    /// <summary>Gets the flattened entries: one per (peer, port match, action), attributions merged, sorted by peer kind, peer, protocol and port.</summary>
-    public ImmutableArray<PolicyEntry> Entries
-    {
-        get
-        {
-            if (_entries.IsDefault)
-            {
-                ImmutableInterlocked.InterlockedInitialize(ref _entries, Flatten(Rules));
-            }
-
-            return _entries;
-        }
-    }
-
-    /// <summary>Returns whether the rule set allows a remote peer, protocol and port.</summary>
+    /// <summary>Returns the first allow rule matching a remote peer, protocol and port.</summary>
+    /// <param name="peerSets">The peer sets of the compile.</param>
     /// <param name="identity">The remote identity.</param>
     /// <param name="addressClass">The remote address class.</param>
     /// <param name="protocol">The protocol.</param>
     /// <param name="port">The destination port.</param>
-    /// <returns>The first matching rule, or <see langword="null"/>.</returns>
-    public CompiledRule? Match(uint identity, uint addressClass, TransportProtocol protocol, int port)
+    /// <returns>The rule, or <see langword="null"/>.</returns>
+    public CompiledRule? Match(IReadOnlyDictionary<int, PeerSet> peerSets, uint identity, uint addressClass, TransportProtocol protocol, int port)
     {
+        ArgumentNullException.ThrowIfNull(peerSets);
         foreach (var rule in Rules)
         {
-            if (rule.Action == PolicyAction.Allow && rule.Matches(identity, addressClass, protocol, port))
+            if (rule.Action == PolicyAction.Allow && rule.MatchesPort(protocol, port) && peerSets[rule.PeerSet].Matches(identity, addressClass))
             {
                 return rule;
             }
         }
 
         return null;
-    }
-
-    private static ImmutableArray<PolicyEntry> Flatten(ImmutableArray<CompiledRule> rules)
-    {
-        var merged = new Dictionary<(PeerKind, uint, PortMatch?, PolicyAction, PolicyTier, int), SortedSet<RuleReference>>();
-        void Add(PeerKind kind, uint peer, CompiledRule rule)
-        {
-            var key = (kind, peer, rule.Port, rule.Action, rule.Tier, rule.Priority);
-            if (!merged.TryGetValue(key, out var refs))
-            {
-                refs = new SortedSet<RuleReference>(Comparer<RuleReference>.Create(static (a, b) => a.CompareTo(b)));
-                merged[key] = refs;
-            }
-
-            refs.Add(rule.Source);
-        }
-
-        foreach (var rule in rules)
-        {
-            if (rule.Peers.IsAny)
-            {
-                Add(PeerKind.Any, 0, rule);
-                continue;
-            }
-
-            foreach (var id in rule.Peers.Identities)
-            {
-                Add(PeerKind.Identity, id, rule);
-            }
-
-            foreach (var c in rule.Peers.AddressClasses)
-            {
-                Add(PeerKind.AddressClass, c, rule);
-            }
-        }
-
-        return [.. merged
-            .OrderBy(m => m.Key.Item5).ThenBy(m => m.Key.Item6).ThenBy(m => m.Key.Item1).ThenBy(m => m.Key.Item2)
-            .ThenBy(m => m.Key.Item3?.Protocol ?? 0).ThenBy(m => m.Key.Item3?.First ?? -1).ThenBy(m => m.Key.Item3?.Last ?? -1).ThenBy(m => m.Key.Item4)
-            .Select(m => new PolicyEntry
-            {
-                Kind = m.Key.Item1,
-                Peer = m.Key.Item2,
-                Port = m.Key.Item3,
-                Action = m.Key.Item4,
-                Tier = m.Key.Item5,
-                Priority = m.Key.Item6,
-                Attribution = [.. m.Value],
-            })];
     }
 
     /// <inheritdoc/>

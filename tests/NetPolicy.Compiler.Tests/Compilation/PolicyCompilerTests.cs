@@ -51,14 +51,16 @@ public sealed class PolicyCompilerTests
 
         var ruleSet = ir.RuleSets[ir.Endpoints["a/db"].IngressRuleSet!.Value];
         Assert.Equal(
-            ["a/db spec.ingress[0] (all from) (all ports)", "a/db spec.ingress[1].from[1] ports[0]", "a/db spec.ingress[1].from[1] ports[1]"],
+            ["a/db spec.ingress[0] (all from) (all ports)", "a/db spec.ingress[1].from[0] ports[0]", "a/db spec.ingress[1].from[0] ports[1]", "a/db spec.ingress[1].from[1] ports[0]", "a/db spec.ingress[1].from[1] ports[1]"],
             ruleSet.Rules.Select(r => r.Source.ToString()));
+        Assert.True(ir.PeerSets[ruleSet.Rules[1].PeerSet].IsEmpty); // app=nothing selects no pod today; the rule stays so a pod can join
+        Assert.Equal(ruleSet.Rules[1].PeerSet, ruleSet.Rules[2].PeerSet);
         var apiIdentity = ir.Endpoints["a/api"].Identity;
-        var range = Assert.Single(ruleSet.Entries, e => e.Port is { Protocol: TransportProtocol.Udp });
+        var range = Assert.Single(ir.EntriesOf(ruleSet), e => e.Port is { Protocol: TransportProtocol.Udp });
         Assert.Equal(new PortMatch(TransportProtocol.Udp, 1000, 2000), range.Port);
         Assert.Equal(PeerKind.Identity, range.Kind);
         Assert.Equal(apiIdentity, range.Peer);
-        var any = Assert.Single(ruleSet.Entries, e => e.Kind == PeerKind.Any);
+        var any = Assert.Single(ir.EntriesOf(ruleSet), e => e.Kind == PeerKind.Any);
         Assert.Null(any.Port);
     }
 
