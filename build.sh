@@ -35,7 +35,7 @@ install_test_prerequisites() {
 }
 
 netpol() {
-  dotnet artifacts/bin/NetPolicy.Cli/release/netpol.dll "$@"
+  dotnet artifacts/bin/NetPolicy.Cli/release/NetPolicy.Cli.dll "$@"
 }
 
 case "${1:-}" in

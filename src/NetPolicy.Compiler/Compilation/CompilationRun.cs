@@ -29,7 +29,7 @@ internal sealed partial class CompilationRun
 
     // Peer selection: one state per distinct (namespace scope, namespace selector, pod selector).
     private readonly Dictionary<SelectorKey, SelectorState> _selectors = [];
-    private readonly Dictionary<LabelSelector, List<NamespaceDefinition>> _namespaceSelectorCache = [];
+    private readonly Dictionary<LabelSelector, NamespaceMatch> _namespaceSelectorCache = [];
 
     // Policies.
     private NetworkPolicyDefinition[] _policies = [];
@@ -229,12 +229,13 @@ internal sealed partial class CompilationRun
         else
         {
             var namespaces = MatchNamespaces(peer.NamespaceSelector);
-            if (podSelector is { MatchLabels.Count: > 0 } && namespaces.Count > 8)
+            var posting = podSelector is { MatchLabels.Count: > 0 } ? SmallestPosting(podSelector.MatchLabels) : null;
+            if (posting is not null && posting.Count < namespaces.IdentityCount)
             {
-                // Many namespaces and a selective pod selector: walk the pod-label index instead of every namespace.
-                foreach (var info in SmallestPosting(podSelector.MatchLabels))
+                // A selective pod selector across many namespaces: walk the pod-label index instead of every namespace.
+                foreach (var info in posting)
                 {
-                    if (key.Matches(info.Key) && podSelector.Matches(info.Key.PodLabels))
+                    if (namespaces.Names.Contains(info.Key.Namespace) && podSelector!.Matches(info.Key.PodLabels))
                     {
                         result.Add(info.Id);
                     }
@@ -242,7 +243,7 @@ internal sealed partial class CompilationRun
             }
             else
             {
-                foreach (var ns in namespaces)
+                foreach (var ns in namespaces.Namespaces)
                 {
                     AddMatching(ns.Name, podSelector, result);
                 }
@@ -367,14 +368,13 @@ internal sealed partial class CompilationRun
         return best ?? [];
     }
 
-    private List<NamespaceDefinition> MatchNamespaces(LabelSelector selector)
+    private NamespaceMatch MatchNamespaces(LabelSelector selector)
     {
         if (_namespaceSelectorCache.TryGetValue(selector, out var cached))
         {
             return cached;
         }
 
-        var result = new List<NamespaceDefinition>();
         IEnumerable<NamespaceDefinition> candidates = _snapshot.Namespaces.Values;
         if (selector.MatchLabels.Count > 0)
         {
@@ -414,16 +414,28 @@ internal sealed partial class CompilationRun
             candidates = best!;
         }
 
+        var result = new NamespaceMatch();
         foreach (var ns in candidates)
         {
             if (selector.Matches(ns.Labels))
             {
-                result.Add(ns);
+                result.Namespaces.Add(ns);
+                result.Names.Add(ns.Name);
+                result.IdentityCount += _identitiesByNamespace.TryGetValue(ns.Name, out var identities) ? identities.Count : 0;
             }
         }
 
         _namespaceSelectorCache[selector] = result;
         return result;
+    }
+
+    private sealed class NamespaceMatch
+    {
+        public List<NamespaceDefinition> Namespaces { get; } = [];
+
+        public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
+
+        public int IdentityCount { get; set; }
     }
 
     // ---------------------------------------------------------------- policies → fragments

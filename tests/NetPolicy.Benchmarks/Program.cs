@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Text;
+using BenchmarkDotNet.Running;
+
+namespace NetPolicy.Benchmarks;
+
+/// <summary>Runs the benchmarks, or one of the commands <c>generate</c>, <c>measure</c> and <c>verify</c> (see README.md).</summary>
+internal static class Program
+{
+    public static int Main(string[] args)
+    {
+        switch (args.FirstOrDefault())
+        {
+            case "generate":
+                return Generate(Options.Parse(args.AsSpan(1)));
+            case "measure":
+                return MeasureCommand.Run(Options.Parse(args.AsSpan(1)));
+            case "verify":
+                return VerifyCommand.Run(Options.Parse(args.AsSpan(1)));
+            case "-h" or "--help" or "help" when args.Length == 1:
+                Console.WriteLine("""
+                    Usage:
+                      dotnet run -c Release --project tests/NetPolicy.Benchmarks -- [BenchmarkDotNet options, e.g. --filter '*' --job short]
+                      dotnet run -c Release --project tests/NetPolicy.Benchmarks -- generate --namespaces 25000 --pods 100000 --policies 75000 --seed 1 --out /tmp/big.yaml
+                      dotnet run -c Release --project tests/NetPolicy.Benchmarks -- measure [--namespaces N --pods N --policies N --seed S --incremental K]
+                      dotnet run -c Release --project tests/NetPolicy.Benchmarks -- verify [--namespaces N --pods N --policies N --seed S]
+                    """);
+                return 0;
+            default:
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+                return 0;
+        }
+    }
+
+    private static int Generate(Options options)
+    {
+        var cluster = SyntheticCluster.Generate(options.Shape, options.Seed);
+        if (options.Out is null || options.Out == "-")
+        {
+            using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16);
+            cluster.WriteYaml(stdout);
+            return 0;
+        }
+
+        using (var stream = new FileStream(options.Out, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        using (var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16))
+        {
+            cluster.WriteYaml(writer);
+        }
+
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"wrote {options.Out}: {cluster.Namespaces.Length} namespaces, {cluster.Pods.Length} pods, {cluster.Policies.Length} NetworkPolicies, {new FileInfo(options.Out).Length / 1e6:0.0} MB (seed {options.Seed})"));
+        return 0;
+    }
+}

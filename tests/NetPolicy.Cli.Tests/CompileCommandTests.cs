@@ -1,0 +1,253 @@
+using System.Text.Json;
+
+namespace NetPolicy.Cli.Tests;
+
+public sealed class CompileCommandTests
+{
+    [Fact]
+    public void Compile_WithOut_WritesThreeFilesAndSummary()
+    {
+        using var temp = new TempDirectory();
+        var output = Path.Combine(temp.Path, "out");
+
+        var run = Netpol.Run("compile", Netpol.PaymentsSample, "-o", output);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(["diagnostics.json", "identities.json", "ir.json"], Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Single(run.Stdout.TrimEnd().Split('\n'));
+        Assert.Contains("5 pods in 2 namespaces, 2 policies", run.Stdout);
+        Assert.Equal(string.Empty, run.Stderr);
+    }
+
+    [Fact]
+    public void Compile_TwiceWithOut_WritesByteIdenticalFiles()
+    {
+        using var temp = new TempDirectory();
+        var first = Path.Combine(temp.Path, "first");
+        var second = Path.Combine(temp.Path, "second");
+
+        Assert.Equal(0, Netpol.Run("compile", Netpol.PaymentsSample, "-o", first).ExitCode);
+        Assert.Equal(0, Netpol.Run("compile", Netpol.PaymentsSample, "--out", second).ExitCode);
+
+        foreach (var name in new[] { "identities.json", "ir.json", "diagnostics.json" })
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(first, name)), File.ReadAllBytes(Path.Combine(second, name)));
+        }
+    }
+
+    [Fact]
+    public void Compile_WithOut_IdentitiesJsonHasSchemaFields()
+    {
+        using var temp = new TempDirectory();
+
+        Assert.Equal(0, Netpol.Run("compile", Netpol.PaymentsSample, "-o", temp.Path).ExitCode);
+
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(temp.Path, "identities.json")));
+        var root = doc.RootElement;
+        Assert.Equal(1, root.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal(261u, root.GetProperty("nextIdentity").GetUInt32());
+        Assert.Equal(["host", "world"], root.GetProperty("reserved").EnumerateArray().Select(r => r.GetProperty("name").GetString()));
+        var identities = root.GetProperty("identities").EnumerateArray().ToList();
+        Assert.Equal(5, identities.Count);
+        var payments = Assert.Single(identities, i => i.GetProperty("pods").EnumerateArray().Any(p => p.GetString() == "production/payments-api"));
+        Assert.Equal("production", payments.GetProperty("namespace").GetString());
+        Assert.Equal("payments-api", payments.GetProperty("labels").GetProperty("pod").GetProperty("app").GetString());
+        Assert.Equal("payments", payments.GetProperty("labels").GetProperty("namespace").GetProperty("team").GetString());
+    }
+
+    [Fact]
+    public void Compile_WithOut_IrJsonHasEndpointsRuleSetsAndIPCache()
+    {
+        using var temp = new TempDirectory();
+
+        Assert.Equal(0, Netpol.Run("compile", Netpol.PaymentsSample, "-o", temp.Path).ExitCode);
+
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(temp.Path, "ir.json")));
+        var root = doc.RootElement;
+        Assert.Equal(1, root.GetProperty("schemaVersion").GetInt32());
+        foreach (var property in new[] { "addressClasses", "ipcache", "peerSets", "ruleSets", "endpoints" })
+        {
+            Assert.Equal(JsonValueKind.Array, root.GetProperty(property).ValueKind);
+        }
+
+        var endpoints = root.GetProperty("endpoints").EnumerateArray().ToList();
+        Assert.Equal(5, endpoints.Count);
+        var api = Assert.Single(endpoints, e => e.GetProperty("pod").GetString() == "production/payments-api");
+        Assert.Equal(["198.18.1.12"], api.GetProperty("addresses").EnumerateArray().Select(a => a.GetString()));
+        var ingress = api.GetProperty("ingress");
+        Assert.True(ingress.GetProperty("isolated").GetBoolean());
+        Assert.Equal(["production/default-deny-ingress", "production/payments-api-allow"], ingress.GetProperty("policies").EnumerateArray().Select(p => p.GetString()));
+
+        var ruleSetId = ingress.GetProperty("ruleSet").GetInt32();
+        var ruleSet = Assert.Single(root.GetProperty("ruleSets").EnumerateArray(), r => r.GetProperty("id").GetInt32() == ruleSetId);
+        Assert.Equal("ingress", ruleSet.GetProperty("direction").GetString());
+        var rule = Assert.Single(ruleSet.GetProperty("rules").EnumerateArray());
+        Assert.Equal("TCP", rule.GetProperty("protocol").GetString());
+        Assert.Equal(8080, rule.GetProperty("ports").GetProperty("first").GetInt32());
+        Assert.Equal(8080, rule.GetProperty("ports").GetProperty("last").GetInt32());
+        Assert.Equal("allow", rule.GetProperty("action").GetString());
+        Assert.Equal("production/payments-api-allow", rule.GetProperty("source").GetProperty("policy").GetString());
+        Assert.Equal(0, rule.GetProperty("source").GetProperty("peer").GetInt32());
+        var entry = Assert.Single(ruleSet.GetProperty("entries").EnumerateArray());
+        Assert.Equal("identity", entry.GetProperty("kind").GetString());
+        Assert.Single(entry.GetProperty("attribution").EnumerateArray());
+
+        var ipcache = root.GetProperty("ipcache").EnumerateArray().ToList();
+        Assert.Contains(ipcache, e => e.GetProperty("prefix").GetString() == "198.18.1.12/32" && e.GetProperty("identity").GetUInt32() == api.GetProperty("identity").GetUInt32());
+    }
+
+    [Fact]
+    public void Compile_WithOut_DiagnosticsJsonIsEmptyForValidInput()
+    {
+        using var temp = new TempDirectory();
+
+        Assert.Equal(0, Netpol.Run("compile", Netpol.PaymentsSample, "-o", temp.Path).ExitCode);
+
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(temp.Path, "diagnostics.json")));
+        Assert.Equal(1, doc.RootElement.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal(0, doc.RootElement.GetProperty("errors").GetInt32());
+        Assert.Empty(doc.RootElement.GetProperty("diagnostics").EnumerateArray());
+    }
+
+    [Fact]
+    public void Compile_InvalidCidr_ExitsOneWithFileLineDiagnostic()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.Write("bad.yaml", Manifests.InvalidCidr);
+
+        var run = Netpol.Run("compile", path);
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Contains($"{path}:{Manifests.InvalidCidrLine}", run.Stderr);
+        Assert.Contains("error NP1006", run.Stderr);
+        Assert.DoesNotContain("   at ", run.Stderr);
+        Assert.Equal(string.Empty, run.Stdout);
+    }
+
+    [Fact]
+    public void Compile_InvalidCidrWithOut_WritesDiagnosticsJsonOnly()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.Write("bad.yaml", Manifests.InvalidCidr);
+        var output = Path.Combine(temp.Path, "out");
+
+        var run = Netpol.Run("compile", path, "-o", output);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(["diagnostics.json"], Directory.GetFiles(output).Select(Path.GetFileName));
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(output, "diagnostics.json")));
+        var diagnostic = Assert.Single(doc.RootElement.GetProperty("diagnostics").EnumerateArray(), d => d.GetProperty("severity").GetString() == "error");
+        Assert.Equal("NP1006", diagnostic.GetProperty("code").GetString());
+        Assert.Equal("shop/bad-cidr", diagnostic.GetProperty("object").GetString());
+        Assert.Equal("NetworkPolicy", diagnostic.GetProperty("kind").GetString());
+        Assert.Equal("spec.ingress[0].from[0].ipBlock.cidr", diagnostic.GetProperty("field").GetString());
+        Assert.Equal(path, diagnostic.GetProperty("file").GetString());
+        Assert.Equal(Manifests.InvalidCidrLine, diagnostic.GetProperty("line").GetInt32());
+    }
+
+    [Fact]
+    public void Compile_InvalidCidrWithSkipInvalid_ExitsZeroWithWarning()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.Write("bad.yaml", Manifests.InvalidCidr);
+
+        var run = Netpol.Run("compile", path, "--skip-invalid");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("warning", run.Stderr);
+        Assert.Contains("shop/bad-cidr", run.Stderr);
+        Assert.DoesNotContain(": error ", run.Stderr);
+        Assert.Contains("shop/web", run.Stdout);
+    }
+
+    [Fact]
+    public void Compile_SkipInvalidWithQuiet_HidesWarnings()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.Write("bad.yaml", Manifests.InvalidCidr);
+
+        var run = Netpol.Run("compile", path, "--skip-invalid", "--quiet");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(string.Empty, run.Stderr);
+    }
+
+    [Fact]
+    public void Compile_WithoutOut_PrintsIdentityTableAndRules()
+    {
+        var run = Netpol.Run("compile", Netpol.PaymentsSample);
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("IDENTITIES", run.Stdout);
+        Assert.Matches(@"259\s+production\s+app=payments-api\s+payments-api", run.Stdout);
+        Assert.Contains("production/payments-api  identity 259  198.18.1.12", run.Stdout);
+        Assert.Contains("ingress: isolated by default-deny-ingress, payments-api-allow", run.Stdout);
+        Assert.Matches(@"allow\s+TCP/8080\s+from production/nginx-ingress\s+by payments-api-allow spec\.ingress\[0\]\.from\[0\] ports\[0\]", run.Stdout);
+        Assert.Matches(@"allow\s+UDP/53\s+to any peer", run.Stdout);
+        Assert.Contains("ingress: isolated by default-deny-ingress (rule set 1): no rules, all ingress denied", run.Stdout);
+        Assert.Contains("egress: not isolated, all egress allowed", run.Stdout);
+    }
+
+    [Fact]
+    public void Compile_FormatJson_PrintsOneDocumentWithThreeSections()
+    {
+        var run = Netpol.Run("compile", Netpol.PaymentsSample, "--format", "json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var doc = JsonDocument.Parse(run.Stdout);
+        Assert.Equal(["schemaVersion", "identities", "ir", "diagnostics"], doc.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(5, doc.RootElement.GetProperty("ir").GetProperty("endpoints").GetArrayLength());
+    }
+
+    [Fact]
+    public void Compile_Ipv4Pool_AssignsAddressesFromPool()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.Write("pods.yaml", Manifests.PodsWithoutAddresses);
+
+        var run = Netpol.Run("compile", path, "--ipv4-pool", "10.20.0.0/16", "--ipv6-pool", "fd00:20::/64", "--format", "json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        using var doc = JsonDocument.Parse(run.Stdout);
+        var addresses = doc.RootElement.GetProperty("ir").GetProperty("endpoints").EnumerateArray()
+            .ToDictionary(e => e.GetProperty("pod").GetString()!, e => e.GetProperty("addresses").EnumerateArray().Select(a => a.GetString()).ToList());
+        Assert.Equal(["10.20.1.0", "fd00:20::100"], addresses["shop/a"]);
+        Assert.Equal(["10.20.1.1", "fd00:20::101"], addresses["shop/b"]);
+    }
+
+    [Fact]
+    public void Compile_Verbose_PrintsInfoDiagnostics()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.Write("pods.yaml", Manifests.PodsWithoutAddresses);
+
+        var quiet = Netpol.Run("compile", path);
+        var verbose = Netpol.Run("compile", path, "--verbose");
+
+        Assert.DoesNotMatch(@"(?m)(^|: )info NP1103", quiet.Stderr);
+        Assert.Matches(@"(?m)(^|: )info NP1103", verbose.Stderr);
+    }
+
+    [Theory]
+    [InlineData("--ipv4-pool", "fd00::/64")]
+    [InlineData("--ipv4-pool", "10.0.0.0/33")]
+    [InlineData("--ipv6-pool", "10.0.0.0/8")]
+    [InlineData("--format", "yaml")]
+    public void Compile_BadOptionValue_ExitsTwo(string option, string value)
+    {
+        var run = Netpol.Run("compile", Netpol.PaymentsSample, option, value);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains(value, run.Stderr);
+        Assert.Equal(string.Empty, run.Stdout);
+    }
+
+    [Fact]
+    public void Compile_QuietAndVerbose_ExitsTwo()
+    {
+        var run = Netpol.Run("compile", Netpol.PaymentsSample, "--quiet", "--verbose");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--quiet and --verbose", run.Stderr);
+    }
+}

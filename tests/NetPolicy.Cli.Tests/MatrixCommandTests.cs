@@ -1,0 +1,138 @@
+using System.Text.Json;
+
+namespace NetPolicy.Cli.Tests;
+
+public sealed class MatrixCommandTests
+{
+    private static readonly string[] s_pods =
+        ["default/netshoot", "production/frontend", "production/nginx-ingress", "production/payments-api", "production/postgres"];
+
+    // Rows are sources, columns destinations, in the order of s_pods (TCP/8080).
+    private static readonly bool[][] s_expected =
+    [
+        [true, false, false, false, false],
+        [true, true, false, false, false],
+        [true, false, true, true, false],
+        [false, false, false, true, false],
+        [true, false, false, false, true],
+    ];
+
+    [Fact]
+    public void Matrix_FormatJson_HasExactContractShape()
+    {
+        var run = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", "8080", "--protocol", "TCP", "--format", "json");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Single(run.Stdout.TrimEnd('\n').Split('\n'));
+        using var doc = JsonDocument.Parse(run.Stdout);
+        var root = doc.RootElement;
+        Assert.Equal(["port", "protocol", "pods", "allowed"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(8080, root.GetProperty("port").GetInt32());
+        Assert.Equal("TCP", root.GetProperty("protocol").GetString());
+        Assert.Equal(s_pods, root.GetProperty("pods").EnumerateArray().Select(p => p.GetString()!));
+        var allowed = root.GetProperty("allowed").EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetBoolean()).ToArray()).ToArray();
+        Assert.Equal(s_expected, allowed);
+    }
+
+    [Fact]
+    public void Matrix_FormatJson_IsCompactWithKeysInOrder()
+    {
+        var run = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", "53", "--protocol", "udp", "--format", "json");
+
+        Assert.StartsWith("{\"port\":53,\"protocol\":\"UDP\",\"pods\":[\"default/netshoot\",", run.Stdout);
+        Assert.EndsWith("]]}\n", run.Stdout);
+    }
+
+    [Fact]
+    public void Matrix_FormatMd_PrintsMarkdownTable()
+    {
+        var run = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", "8080", "--format", "md");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var lines = run.Stdout.TrimEnd('\n').Split('\n');
+        Assert.Equal(2 + s_pods.Length, lines.Length);
+        Assert.Equal("| from \\ to | " + string.Join(" | ", s_pods) + " |", lines[0]);
+        Assert.Equal("|---|" + string.Concat(Enumerable.Repeat(":---:|", s_pods.Length)), lines[1]);
+        Assert.Equal("| production/nginx-ingress | ✓ | ✗ | ✓ | ✓ | ✗ |", lines[4]);
+    }
+
+    [Fact]
+    public void Matrix_FormatCsv_PrintsHeaderRowAndOneRowPerSource()
+    {
+        var run = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", "8080", "--format", "csv");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var lines = run.Stdout.TrimEnd('\n').Split('\n');
+        Assert.Equal("from," + string.Join(",", s_pods), lines[0]);
+        for (var i = 0; i < s_pods.Length; i++)
+        {
+            Assert.Equal(s_pods[i] + "," + string.Join(",", s_expected[i].Select(v => v ? "true" : "false")), lines[i + 1]);
+        }
+    }
+
+    [Fact]
+    public void Matrix_FormatTable_PrintsDotsAndCrosses()
+    {
+        var run = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", "8080");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("TCP/8080", run.Stdout);
+        Assert.Matches(@"production/nginx-ingress\s+\. X \. \. X", run.Stdout);
+        Assert.Matches(@"production/payments-api\s+X X X \. X", run.Stdout);
+    }
+
+    [Fact]
+    public void Matrix_EngineReference_IsAccepted()
+    {
+        var run = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", "8080", "--engine", "reference", "--format", "json");
+
+        Assert.Equal(0, run.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("bpf")]
+    [InlineData("iptables")]
+    [InlineData("nftables")]
+    [InlineData("foo")]
+    public void Matrix_OtherEngine_ExitsTwoListingEngines(string engine)
+    {
+        var run = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", "8080", "--engine", engine);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains($"--engine '{engine}'", run.Stderr);
+        Assert.Contains("available engines: reference", run.Stderr);
+        Assert.Contains("bpf, iptables, nftables", run.Stderr);
+        Assert.Equal(string.Empty, run.Stdout);
+    }
+
+    [Fact]
+    public void Matrix_MissingPort_ExitsTwo()
+    {
+        var run = Netpol.Run("matrix", Netpol.PaymentsSample, "--protocol", "TCP");
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains("--port", run.Stderr);
+        Assert.DoesNotContain("   at ", run.Stderr);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("70000")]
+    [InlineData("http")]
+    public void Matrix_BadPort_ExitsTwo(string port)
+    {
+        var run = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", port);
+
+        Assert.True(run.ExitCode == 2, run.ToString());
+        Assert.Contains(port, run.Stderr);
+    }
+
+    [Fact]
+    public void Matrix_BadProtocol_ExitsTwo()
+    {
+        var run = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", "80", "--protocol", "QUIC");
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("'QUIC' is not a protocol; use TCP, UDP or SCTP.", run.Stderr);
+    }
+}
