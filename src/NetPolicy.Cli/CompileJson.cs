@@ -70,7 +70,7 @@ internal static class CompileJson
         writer.WriteEndArray();
 
         writer.WriteStartArray("ipcache");
-        foreach (var entry in policySet.IPCache)
+        foreach (var entry in policySet.IPCache.Values)
         {
             writer.WriteStartObject();
             writer.WriteString("prefix", entry.Prefix.ToString());

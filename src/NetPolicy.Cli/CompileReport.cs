@@ -70,7 +70,7 @@ internal static class CompileReport
         var classes = policySet.AddressClasses.Count(c => c.Groups.Length > 0);
         return $"{Count(snapshot.Pods.Count, "pod")} in {Count(snapshot.Namespaces.Count, "namespace")}, {Count(snapshot.Policies.Count, "policy", "policies")} " +
             $"-> {Count(podIdentities, "identity", "identities")}, {Count(policySet.RuleSets.Count, "rule set")}, " +
-            $"{Count(classes, "address class", "address classes")}, {Count(policySet.IPCache.Length, "ipcache entry", "ipcache entries")}";
+            $"{Count(classes, "address class", "address classes")}, {Count(policySet.IPCache.Count, "ipcache entry", "ipcache entries")}";
     }
 
     private static void AppendDirection(StringBuilder sb, CompiledPolicySet policySet, PeerNames names, EndpointPolicy endpoint, PolicyDirection direction)

@@ -11,7 +11,8 @@ public sealed record ObjectSource
     public required SourceLocation Location { get; init; }
 
     /// <summary>Gets field paths mapped to their locations; empty when the reader did not record them.</summary>
-    public ImmutableDictionary<string, SourceLocation> Fields { get; init; } = ImmutableDictionary<string, SourceLocation>.Empty;
+    /// <remarks>Only looked up when a diagnostic is reported, so readers may supply a lazy or compact implementation.</remarks>
+    public IReadOnlyDictionary<string, SourceLocation> Fields { get; init; } = ImmutableDictionary<string, SourceLocation>.Empty;
 
     /// <summary>Finds the most precise location for a field path, falling back to enclosing fields and then the object.</summary>
     /// <param name="fieldPath">A path such as <c>spec.ingress[0].ports[1].port</c>, or <see langword="null"/>.</param>

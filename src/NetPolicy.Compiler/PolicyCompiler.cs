@@ -48,7 +48,7 @@ public sealed class PolicyCompiler
         }
 
         var policySet = new CompilationRun(snapshot, previous, _logger).Run();
-        _logger.CompileCompleted(policySet.Endpoints.Count, policySet.Identities.Count, snapshot.Policies.Count, policySet.RuleSets.Count, policySet.IPCache.Length);
+        _logger.CompileCompleted(policySet.Endpoints.Count, policySet.Identities.Count, snapshot.Policies.Count, policySet.RuleSets.Count, policySet.IPCache.Count);
         CompilationDelta? delta = null;
         if (previous is not null)
         {

@@ -28,14 +28,43 @@ internal sealed class CompactSource(string file, int line, int column, FieldLoca
             return new ObjectSource { Location = Location };
         }
 
-        var builder = ImmutableDictionary.CreateBuilder<string, SourceLocation>(StringComparer.Ordinal);
-        foreach (var field in Fields)
+        return new ObjectSource { Location = Location, Fields = new FieldMap(File, Fields) };
+    }
+
+    /// <summary>Field locations looked up by a linear scan: they are read only when a diagnostic is reported, so building a
+    /// dictionary per object (millions of entries for a large input) would be wasted work.</summary>
+    private sealed class FieldMap(string file, FieldLocation[] fields) : IReadOnlyDictionary<string, SourceLocation>
+    {
+        public int Count => fields.Select(f => f.Path).Distinct(StringComparer.Ordinal).Count();
+
+        public IEnumerable<string> Keys => fields.Select(f => f.Path).Distinct(StringComparer.Ordinal);
+
+        public IEnumerable<SourceLocation> Values => Keys.Select(k => this[k]);
+
+        public SourceLocation this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException(key);
+
+        public bool ContainsKey(string key) => TryGetValue(key, out _);
+
+        public bool TryGetValue(string key, [MaybeNullWhen(false)] out SourceLocation value)
         {
             // With a key repeated in the YAML, the last one wins, as it does for the value.
-            builder[field.Path] = new SourceLocation(File, field.Line, field.Column);
+            for (var i = fields.Length - 1; i >= 0; i--)
+            {
+                if (string.Equals(fields[i].Path, key, StringComparison.Ordinal))
+                {
+                    value = new SourceLocation(file, fields[i].Line, fields[i].Column);
+                    return true;
+                }
+            }
+
+            value = null;
+            return false;
         }
 
-        return new ObjectSource { Location = Location, Fields = builder.ToImmutable() };
+        public IEnumerator<KeyValuePair<string, SourceLocation>> GetEnumerator() =>
+            Keys.Select(k => KeyValuePair.Create(k, this[k])).GetEnumerator();
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }
 

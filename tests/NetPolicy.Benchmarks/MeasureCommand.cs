@@ -55,7 +55,7 @@ internal static class MeasureCommand
         Console.WriteLine(Invariant($"  working set before: {workingSetBefore / 1e6,10:N0} MB   (runtime + generated input)"));
         Console.WriteLine(Invariant($"  peak working set:   {peak / 1e6,10:N0} MB   (Process.PeakWorkingSet64, whole process)"));
         Console.WriteLine(Invariant($"  GC heap after:      {gcInfo.HeapSizeBytes / 1e6,10:N0} MB   (last GC; promoted {gcInfo.PromotedBytes / 1e6:N0} MB)"));
-        Console.WriteLine(Invariant($"  output:             {policySet.Endpoints.Count:N0} endpoints, {policySet.Identities.Count:N0} identities, {policySet.RuleSets.Count:N0} rule sets, {policySet.PeerSets.Count:N0} peer sets, {policySet.AddressClasses.Length:N0} address classes, {policySet.IPCache.Length:N0} ipcache entries"));
+        Console.WriteLine(Invariant($"  output:             {policySet.Endpoints.Count:N0} endpoints, {policySet.Identities.Count:N0} identities, {policySet.RuleSets.Count:N0} rule sets, {policySet.PeerSets.Count:N0} peer sets, {policySet.AddressClasses.Length:N0} address classes, {policySet.IPCache.Count:N0} ipcache entries"));
 
         PhaseBreakdown(snapshot);
         Incremental(cluster, snapshot, policySet, options.Incremental);

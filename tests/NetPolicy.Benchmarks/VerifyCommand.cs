@@ -93,7 +93,7 @@ internal static class VerifyCommand
         var errors = result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         var others = result.Diagnostics.Length - errors.Count;
         Console.WriteLine(Invariant($"  {label}: {(result.Success ? "compiled" : "FAILED")}, {errors.Count} errors, {others} other diagnostics") +
-            (result.PolicySet is { } set ? Invariant($"; {set.Endpoints.Count:N0} endpoints, {set.Identities.Count:N0} identities, {set.RuleSets.Count:N0} rule sets, {set.AddressClasses.Length:N0} address classes, {set.IPCache.Length:N0} ipcache entries") : string.Empty));
+            (result.PolicySet is { } set ? Invariant($"; {set.Endpoints.Count:N0} endpoints, {set.Identities.Count:N0} identities, {set.RuleSets.Count:N0} rule sets, {set.AddressClasses.Length:N0} address classes, {set.IPCache.Count:N0} ipcache entries") : string.Empty));
         foreach (var diagnostic in result.Diagnostics.Take(5))
         {
             Console.WriteLine("    " + diagnostic);

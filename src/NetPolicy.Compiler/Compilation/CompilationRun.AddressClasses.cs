@@ -11,7 +11,7 @@ internal sealed partial class CompilationRun
     private Dictionary<int, uint[]> _classesByGroup = [];
     private ImmutableArray<AddressClass> _addressClasses = [];
     private uint _nextAddressClass;
-    private ImmutableArray<IPCacheEntry> _ipCache = [];
+    private ImmutableSortedDictionary<IPNetwork, IPCacheEntry> _ipCache = ImmutableSortedDictionary.Create<IPNetwork, IPCacheEntry>(IPNetworkComparer.Instance);
 
     // Classes of the prefixes that are not pod host prefixes, for looking up the class of a new pod IP.
     private readonly Dictionary<int, Dictionary<UInt128, uint>>[] _boundaryClasses = [[], []];
@@ -117,7 +117,7 @@ internal sealed partial class CompilationRun
 
         var empty = Intern([]);
         var stack = new Stack<(IPNetwork Prefix, Signature Inherited)>();
-        var ipCache = ImmutableArray.CreateBuilder<IPCacheEntry>(ordered.Count);
+        var ipCache = ImmutableSortedDictionary.CreateBuilder<IPNetwork, IPCacheEntry>(IPNetworkComparer.Instance);
         foreach (var node in ordered)
         {
             while (stack.Count > 0 && !Contains(stack.Peek().Prefix, node.Prefix))
@@ -144,7 +144,7 @@ internal sealed partial class CompilationRun
 
             stack.Push((node.Prefix, inherited));
             var classId = ClassOf(own);
-            ipCache.Add(new IPCacheEntry(node.Prefix, node.Identity ?? ReservedIdentities.World, classId));
+            ipCache.Add(node.Prefix, new IPCacheEntry(node.Prefix, node.Identity ?? ReservedIdentities.World, classId));
             if (node.Adds.Count > 0 || node.Removes.Count > 0 || node.PodGroups.Count > 0 || node.Prefix.PrefixLength == 0)
             {
                 // A boundary of the partition: every address below it (and below no deeper boundary) has its class.
@@ -160,7 +160,7 @@ internal sealed partial class CompilationRun
             }
         }
 
-        _ipCache = ipCache.MoveToImmutable();
+        _ipCache = ipCache.ToImmutable();
         _addressClasses = [.. classes.Values.OrderBy(c => c.Id)];
         var byGroup = new Dictionary<int, List<uint>>();
         foreach (var signature in signatures.Values)

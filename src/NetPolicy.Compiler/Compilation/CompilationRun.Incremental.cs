@@ -33,7 +33,7 @@ internal sealed partial class CompilationRun
         // 1. Leave the old identity.
         if (oldPod is not null)
         {
-            var info = _identities[new IdentityKey(oldPod.Namespace, _snapshotNamespaceLabels(oldPod.Namespace), oldPod.Labels)];
+            var info = _identities[new IdentityKey(oldPod.Namespace, _snapshot.Namespaces[oldPod.Namespace].Labels, oldPod.Labels)];
             info.Pods.RemoveAll(p => p.Key == key);
             if (info.Pods.Count == 0)
             {
@@ -126,13 +126,11 @@ internal sealed partial class CompilationRun
         // 5. The ipcache entries of the pod's addresses.
         var upserts = new List<IPCacheEntry>();
         var removedPrefixes = new List<IPNetwork>();
-        var cache = _ipCache.ToBuilder();
         foreach (var address in oldPod?.Addresses ?? [])
         {
             if (newPod is null || !newPod.Addresses.Contains(address))
             {
-                var index = IndexOfPrefix(cache, HostPrefix(address));
-                cache.RemoveAt(index);
+                _ipCache = _ipCache.Remove(HostPrefix(address));
                 removedPrefixes.Add(HostPrefix(address));
             }
         }
@@ -140,23 +138,12 @@ internal sealed partial class CompilationRun
         foreach (var address in newPod?.Addresses ?? [])
         {
             var entry = new IPCacheEntry(HostPrefix(address), newInfo!.Id, BoundaryClassOf(address));
-            var index = IndexOfPrefix(cache, entry.Prefix);
-            if (index >= 0)
+            if (!_ipCache.TryGetValue(entry.Prefix, out var current) || current != entry)
             {
-                if (cache[index] != entry)
-                {
-                    cache[index] = entry;
-                    upserts.Add(entry);
-                }
-            }
-            else
-            {
-                cache.Insert(~index, entry);
+                _ipCache = _ipCache.SetItem(entry.Prefix, entry);
                 upserts.Add(entry);
             }
         }
-
-        _ipCache = cache.ToImmutable();
 
         // Classify every touched rule set and peer set by comparing before and after.
         changedPeerSets = [.. changedPeerSets.Distinct().Order().Where(id => !peerSetsBefore[id].Equals(_peerSetOutput[id]))];
@@ -185,10 +172,6 @@ internal sealed partial class CompilationRun
     }
 
     private readonly List<RuleSetState> _releasedRuleSets = [];
-
-    private LabelSet _snapshotNamespaceLabels(string ns) => _identitiesByNamespace.TryGetValue(ns, out var list) && list.Count > 0
-        ? list[0].Key.NamespaceLabels
-        : _snapshot.Namespaces[ns].Labels;
 
     private bool CanApplyIncrementally(ClusterSnapshot next, PodEndpoint? pod)
     {
@@ -287,30 +270,5 @@ internal sealed partial class CompilationRun
                 }
             }
         }
-    }
-
-    private static int IndexOfPrefix(ImmutableArray<IPCacheEntry>.Builder cache, IPNetwork prefix)
-    {
-        int lo = 0, hi = cache.Count - 1;
-        while (lo <= hi)
-        {
-            var mid = (lo + hi) >>> 1;
-            var c = IPNetworkComparer.Instance.Compare(cache[mid].Prefix, prefix);
-            if (c == 0)
-            {
-                return mid;
-            }
-
-            if (c < 0)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-
-        return ~lo;
     }
 }

@@ -20,8 +20,8 @@ internal sealed partial class CompilationRun
     // Identities.
     private readonly Dictionary<IdentityKey, IdentityInfo> _identities = [];
     private readonly Dictionary<uint, IdentityInfo> _identityById = [];
-    private readonly Dictionary<string, List<IdentityInfo>> _identitiesByNamespace = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Key, string Value), List<IdentityInfo>> _podLabelIndex = [];
+    private readonly Dictionary<string, HashSet<IdentityInfo>> _identitiesByNamespace = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Key, string Value), HashSet<IdentityInfo>> _podLabelIndex = [];
     private Dictionary<(string Key, string Value), List<NamespaceDefinition>>? _namespaceLabelIndex;
     private ImmutableSortedDictionary<uint, SecurityIdentity> _identitiesById = ImmutableSortedDictionary<uint, SecurityIdentity>.Empty;
     private ImmutableDictionary<IdentityKey, uint> _identitiesByKey = ImmutableDictionary<IdentityKey, uint>.Empty;
@@ -147,15 +147,6 @@ internal sealed partial class CompilationRun
 
         _identitiesById = byId.ToImmutable();
         _identitiesByKey = byKey.ToImmutable();
-        foreach (var list in _identitiesByNamespace.Values)
-        {
-            list.Sort(static (a, b) => a.Id.CompareTo(b.Id));
-        }
-
-        foreach (var list in _podLabelIndex.Values)
-        {
-            list.Sort(static (a, b) => a.Id.CompareTo(b.Id));
-        }
     }
 
     private static SecurityIdentity NewSecurityIdentity(IdentityInfo info) =>
@@ -198,7 +189,7 @@ internal sealed partial class CompilationRun
         return info;
     }
 
-    private static void AddToList<TKey>(Dictionary<TKey, List<IdentityInfo>> index, TKey key, IdentityInfo info)
+    private static void AddToList<TKey>(Dictionary<TKey, HashSet<IdentityInfo>> index, TKey key, IdentityInfo info)
         where TKey : notnull
     {
         if (!index.TryGetValue(key, out var list))
@@ -273,7 +264,8 @@ internal sealed partial class CompilationRun
         var key = state.Key;
         if (key.PodSelector is { MatchLabels.Count: > 0 } podSelector)
         {
-            var label = podSelector.MatchLabels.Items[0];
+            // Index under the rarest required label, so a new identity meets few candidates.
+            var label = podSelector.MatchLabels.Items.MinBy(l => _podLabelIndex.TryGetValue((l.Key, l.Value), out var set) ? set.Count : 0);
             AddSelector(_selectorsByPodLabel, (label.Key, label.Value), state);
         }
         else if (key.Namespace is not null)
@@ -282,7 +274,7 @@ internal sealed partial class CompilationRun
         }
         else if (key.NamespaceSelector is { MatchLabels.Count: > 0 } nsSelector)
         {
-            var label = nsSelector.MatchLabels.Items[0];
+            var label = nsSelector.MatchLabels.Items.MinBy(l => _namespaceLabelIndex is not null && _namespaceLabelIndex.TryGetValue((l.Key, l.Value), out var list) ? list.Count : 0);
             AddSelector(_selectorsByNamespaceLabel, (label.Key, label.Value), state);
         }
         else
@@ -349,9 +341,9 @@ internal sealed partial class CompilationRun
         }
     }
 
-    private List<IdentityInfo> SmallestPosting(LabelSet matchLabels)
+    private HashSet<IdentityInfo> SmallestPosting(LabelSet matchLabels)
     {
-        List<IdentityInfo>? best = null;
+        HashSet<IdentityInfo>? best = null;
         foreach (var label in matchLabels.Items)
         {
             if (!_podLabelIndex.TryGetValue((label.Key, label.Value), out var list))

@@ -20,7 +20,7 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
         IdentityTable identities,
         ImmutableArray<AddressClass> addressClasses,
         uint nextAddressClass,
-        ImmutableArray<IPCacheEntry> ipCache,
+        ImmutableSortedDictionary<IPNetwork, IPCacheEntry> ipCache,
         ImmutableSortedDictionary<int, PeerSet> peerSets,
         int nextPeerSet,
         ImmutableSortedDictionary<int, RuleSet> ruleSets,
@@ -48,7 +48,7 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
     public uint NextAddressClass { get; }
 
     /// <summary>Gets the ipcache: longest-prefix-match entries for every pod IP and every ipBlock boundary, sorted by prefix.</summary>
-    public ImmutableArray<IPCacheEntry> IPCache { get; }
+    public ImmutableSortedDictionary<IPNetwork, IPCacheEntry> IPCache { get; }
 
     /// <summary>Gets the peer sets by identifier (empty ones included: a selector may select nothing today).</summary>
     public ImmutableSortedDictionary<int, PeerSet> PeerSets { get; }
@@ -71,7 +71,7 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
     public IPCacheEntry Lookup(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        _lpm ??= new LpmTable(IPCache);
+        _lpm ??= new LpmTable(IPCache.Values);
         return _lpm.Lookup(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address);
     }
 
@@ -194,8 +194,8 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
         }
 
         var removed = previous.Endpoints.Keys.Where(k => !Endpoints.ContainsKey(k)).ToImmutableArray();
-        var oldCache = previous.IPCache.ToDictionary(e => e.Prefix);
-        var newCache = IPCache.ToDictionary(e => e.Prefix);
+        var oldCache = previous.IPCache;
+        var newCache = IPCache;
         var previousPeers = previous.PeerSets;
         var currentPeers = PeerSets;
         return new CompilationDelta
@@ -212,8 +212,8 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
             AddedPeerSets = [.. PeerSets.Keys.Where(k => !previousPeers.ContainsKey(k))],
             ChangedPeerSets = [.. PeerSets.Where(p => previousPeers.TryGetValue(p.Key, out var old) && !old.Equals(p.Value)).Select(p => p.Key)],
             RemovedPeerSets = [.. previous.PeerSets.Keys.Where(k => !currentPeers.ContainsKey(k))],
-            UpsertedIPCacheEntries = [.. IPCache.Where(e => !oldCache.TryGetValue(e.Prefix, out var o) || o != e)],
-            RemovedIPCachePrefixes = [.. previous.IPCache.Where(e => !newCache.ContainsKey(e.Prefix)).Select(e => e.Prefix)],
+            UpsertedIPCacheEntries = [.. IPCache.Values.Where(e => !oldCache.TryGetValue(e.Prefix, out var o) || o != e)],
+            RemovedIPCachePrefixes = [.. previous.IPCache.Keys.Where(k => !newCache.ContainsKey(k))],
         };
     }
 
@@ -223,7 +223,7 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
         Identities.Equals(other.Identities) &&
         NextAddressClass == other.NextAddressClass && NextPeerSet == other.NextPeerSet && NextRuleSet == other.NextRuleSet &&
         AddressClasses.SequenceEqual(other.AddressClasses) &&
-        IPCache.SequenceEqual(other.IPCache) &&
+        IPCache.Count == other.IPCache.Count && IPCache.Values.SequenceEqual(other.IPCache.Values) &&
         PeerSets.Count == other.PeerSets.Count && PeerSets.Values.SequenceEqual(other.PeerSets.Values) &&
         RuleSets.Count == other.RuleSets.Count && RuleSets.Values.SequenceEqual(other.RuleSets.Values) &&
         Endpoints.Count == other.Endpoints.Count && Endpoints.Values.SequenceEqual(other.Endpoints.Values);
@@ -232,14 +232,14 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
     public override bool Equals(object? obj) => Equals(obj as CompiledPolicySet);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(Identities.Count, IPCache.Length, RuleSets.Count, Endpoints.Count);
+    public override int GetHashCode() => HashCode.Combine(Identities.Count, IPCache.Count, RuleSets.Count, Endpoints.Count);
 
     private sealed class LpmTable
     {
         private readonly (int Length, Dictionary<UInt128, IPCacheEntry> Entries)[] _v4;
         private readonly (int Length, Dictionary<UInt128, IPCacheEntry> Entries)[] _v6;
 
-        public LpmTable(ImmutableArray<IPCacheEntry> entries)
+        public LpmTable(IEnumerable<IPCacheEntry> entries)
         {
             _v4 = Build(entries.Where(e => e.Prefix.BaseAddress.AddressFamily == AddressFamily.InterNetwork));
             _v6 = Build(entries.Where(e => e.Prefix.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6));

@@ -26,6 +26,7 @@ internal sealed class FastYamlParser
     private int _line;
     private int _lineStart;
     private int _depth;
+    private int _flowIndent = -1;
     private Action<YamlNode, int>? _onObject;
     private int _delivered;
 
@@ -47,6 +48,7 @@ internal sealed class FastYamlParser
         _line = firstLine;
         _lineStart = 0;
         _depth = 0;
+        _flowIndent = -1;
         _onObject = onObject;
         _delivered = 0;
         try
@@ -136,6 +138,7 @@ internal sealed class FastYamlParser
             }
             else if (isRoot && key.Value == "items" && NextIsFlowSequence())
             {
+                _flowIndent = indent;
                 StreamFlowItems();
                 EndOfValueLine(indent);
                 streamed = true;
@@ -281,6 +284,7 @@ internal sealed class FastYamlParser
         switch (c)
         {
             case '[' or '{':
+                _flowIndent = parentIndent;
                 node = ParseFlow(isRoot)!;
                 EndOfValueLine(parentIndent);
                 return isRoot && node is null ? null : node;
@@ -307,7 +311,7 @@ internal sealed class FastYamlParser
                 return ParseBlockSequence(Column, null);
             case '>' or '&' or '*' or '!' or '%' or '@' or '`' or ']' or '}' or ',' or '#':
                 throw Unsupported.Instance;
-            case '?' or ':' when IsBlankOrEnd(Peek(1)):
+            case '?' or ':':
                 throw Unsupported.Instance;
         }
 
@@ -332,8 +336,9 @@ internal sealed class FastYamlParser
                 break;
             }
 
-            if (ch == '\t' || (ch == ':' && IsBlankOrEnd(Peek(1))))
+            if (ch is '\t' or '*' or '&' or '!' || (ch == ':' && IsBlankOrEnd(Peek(1))))
             {
+                // Tabs, and indicator characters inside plain scalars, which YamlDotNet reads differently from the spec.
                 throw Unsupported.Instance;
             }
 
@@ -354,6 +359,11 @@ internal sealed class FastYamlParser
     private void EndOfValueLine(int parentIndent)
     {
         SkipSpaces();
+        if (Current == '#' && _s[_pos - 1] != ' ')
+        {
+            throw Unsupported.Instance;
+        }
+
         if (Current == '#')
         {
             SkipToLineEnd();
@@ -482,7 +492,7 @@ internal sealed class FastYamlParser
         {
             if (c is '[' or ']' or '{' or '}' or ',' or '#' or '&' or '*' or '!' or '|' or '>' or '%' or '@' or '`' or '?' or ':' or '-')
             {
-                if (!(c is '-' or '?' or ':') || IsBlankOrEnd(Peek(1)))
+                if (c != '-' || IsBlankOrEnd(Peek(1)))
                 {
                     throw Unsupported.Instance;
                 }
@@ -498,6 +508,11 @@ internal sealed class FastYamlParser
             while (end > _pos && _s[end - 1] is ' ')
             {
                 end--;
+            }
+
+            if (_s.AsSpan(_pos, end - _pos).IndexOfAny("*&!\t") >= 0)
+            {
+                throw Unsupported.Instance;
             }
 
             key = Intern(_pos, end - _pos);
@@ -700,7 +715,8 @@ internal sealed class FastYamlParser
     private string ReadFlowPlain()
     {
         var c = Current;
-        if (c is '\n' or ',' or ']' or '}' or '[' or '{' or '#' or '&' or '*' or '!' or '|' or '>' or '%' or '@' or '`' or '"' or '\'' or ':' or '?')
+        if (c is '\n' or ',' or ']' or '}' or '[' or '{' or '#' or '&' or '*' or '!' or '|' or '>' or '%' or '@' or '`' or '"' or '\'' or ':' or '?' ||
+            (c == '-' && IsFlowValueStart(Peek(1))))
         {
             throw Unsupported.Instance;
         }
@@ -715,7 +731,7 @@ internal sealed class FastYamlParser
                 break;
             }
 
-            if (ch == '\t')
+            if (ch is '\t' or '*' or '&' or '!')
             {
                 throw Unsupported.Instance;
             }
@@ -745,6 +761,18 @@ internal sealed class FastYamlParser
             {
                 _pos++;
                 NewLineAt(_pos);
+
+                // Lines inside a flow collection must be indented deeper than the block it sits in.
+                var first = _pos;
+                while (first < _s.Length && _s[first] == ' ')
+                {
+                    first++;
+                }
+
+                if (first < _s.Length && _s[first] != '\n' && first - _lineStart <= _flowIndent)
+                {
+                    throw Unsupported.Instance;
+                }
             }
             else if (c == '#' && (_pos == 0 || _s[_pos - 1] is ' ' or '\t' or '\n'))
             {

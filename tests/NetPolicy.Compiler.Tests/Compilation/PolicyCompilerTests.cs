@@ -108,7 +108,7 @@ public sealed class PolicyCompilerTests
     {
         var ir = s_compiler.Compile(Snapshot([Pod("a", "p", "198.18.0.1,fd00:198::1")])).ThrowIfErrors();
 
-        Assert.Equal(["0.0.0.0/0", "198.18.0.1/32", "::/0", "fd00:198::1/128"], ir.IPCache.Select(e => e.Prefix.ToString()));
+        Assert.Equal(["0.0.0.0/0", "198.18.0.1/32", "::/0", "fd00:198::1/128"], ir.IPCache.Values.Select(e => e.Prefix.ToString()));
         Assert.Equal(ir.Endpoints["a/p"].Identity, ir.Lookup(IPAddress.Parse("fd00:198::1")).Identity);
         Assert.Equal(ReservedIdentities.World, ir.Lookup(IPAddress.Parse("203.0.113.9")).Identity);
     }
