@@ -87,6 +87,13 @@ internal sealed partial class CompilationRun
     {
         BuildIdentities();
         CompilePolicies();
+        _postingIds = null;
+        _allIdentityIds = null;
+        foreach (var match in _namespaceSelectorCache.Values)
+        {
+            match.ReleaseIdentityIds();
+        }
+
         BuildAddressClasses();
         BuildPeerSets();
         BuildEndpoints();
@@ -219,24 +226,19 @@ internal sealed partial class CompilationRun
         }
         else
         {
-            var namespaces = MatchNamespaces(peer.NamespaceSelector);
-            var posting = podSelector is { MatchLabels.Count: > 0 } ? SmallestPosting(podSelector.MatchLabels) : null;
-            if (posting is not null && posting.Count < namespaces.IdentityCount)
+            // Identities of the selected namespaces, intersected with the rarest required pod label (sorted merges).
+            var candidates = MatchNamespaces(peer.NamespaceSelector).IdentityIds(this);
+            if (podSelector is { MatchLabels.Count: > 0 })
             {
-                // A selective pod selector across many namespaces: walk the pod-label index instead of every namespace.
-                foreach (var info in posting)
-                {
-                    if (namespaces.Names.Contains(info.Key.Namespace) && podSelector!.Matches(info.Key.PodLabels))
-                    {
-                        result.Add(info.Id);
-                    }
-                }
+                var label = podSelector.MatchLabels.Items.MinBy(l => _podLabelIndex.TryGetValue((l.Key, l.Value), out var set) ? set.Count : 0);
+                candidates = Intersect(candidates, PostingIds(label.Key, label.Value));
             }
-            else
+
+            foreach (var id in candidates)
             {
-                foreach (var ns in namespaces.Namespaces)
+                if (podSelector is null || podSelector.Matches(_identityById[id].Key.PodLabels))
                 {
-                    AddMatching(ns.Name, podSelector, result);
+                    result.Add(id);
                 }
             }
         }
@@ -323,6 +325,47 @@ internal sealed partial class CompilationRun
         {
             yield return s;
         }
+    }
+
+    // Sorted identity numbers per pod label; used only while policies compile (incremental updates do not maintain it).
+    private Dictionary<(string Key, string Value), uint[]>? _postingIds;
+
+    private uint[] PostingIds(string key, string value)
+    {
+        _postingIds ??= [];
+        if (!_postingIds.TryGetValue((key, value), out var ids))
+        {
+            ids = _podLabelIndex.TryGetValue((key, value), out var set) ? [.. set.Select(i => i.Id)] : [];
+            Array.Sort(ids);
+            _postingIds[(key, value)] = ids;
+        }
+
+        return ids;
+    }
+
+    private static uint[] Intersect(uint[] a, uint[] b)
+    {
+        var result = new List<uint>(Math.Min(a.Length, b.Length));
+        int i = 0, j = 0;
+        while (i < a.Length && j < b.Length)
+        {
+            if (a[i] == b[j])
+            {
+                result.Add(a[i]);
+                i++;
+                j++;
+            }
+            else if (a[i] < b[j])
+            {
+                i++;
+            }
+            else
+            {
+                j++;
+            }
+        }
+
+        return [.. result];
     }
 
     private void AddMatching(string ns, LabelSelector? podSelector, List<uint> result)
@@ -423,11 +466,36 @@ internal sealed partial class CompilationRun
 
     private sealed class NamespaceMatch
     {
+        private uint[]? _identityIds;
+
         public List<NamespaceDefinition> Namespaces { get; } = [];
 
         public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
 
         public int IdentityCount { get; set; }
+
+        /// <summary>The sorted identities of the matched namespaces (built once per namespace selector while policies compile).</summary>
+        public uint[] IdentityIds(CompilationRun run)
+        {
+            if (_identityIds is null)
+            {
+                var ids = new List<uint>(IdentityCount);
+                foreach (var ns in Namespaces)
+                {
+                    if (run._identitiesByNamespace.TryGetValue(ns.Name, out var identities))
+                    {
+                        ids.AddRange(identities.Select(i => i.Id));
+                    }
+                }
+
+                ids.Sort();
+                _identityIds = [.. ids];
+            }
+
+            return _identityIds;
+        }
+
+        public void ReleaseIdentityIds() => _identityIds = null;
     }
 
     // ---------------------------------------------------------------- policies → fragments
@@ -559,7 +627,7 @@ internal sealed partial class CompilationRun
         }
 
         var scopeKey = peer is null ? "*" : Selector(policy.Namespace, peer).Key.Text;
-        IEnumerable<uint> identities = peer is null ? _identityById.Keys.Order() : Selector(policy.Namespace, peer).Ids;
+        IEnumerable<uint> identities = peer is null ? (_allIdentityIds ??= [.. _identityById.Keys.Order()]) : Selector(policy.Namespace, peer).Ids;
         var byPort = new SortedDictionary<int, List<uint>>();
         foreach (var id in identities)
         {
@@ -605,6 +673,8 @@ internal sealed partial class CompilationRun
             fragment.Rules.Add(new ProtoRule(spec, new PortMatch(protocol, port, port), null, default, source));
         }
     }
+
+    private uint[]? _allIdentityIds;
 
     private int BlockGroup(IPBlock block) => Group(block.Key, block, null);
 
