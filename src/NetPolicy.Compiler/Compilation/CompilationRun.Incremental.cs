@@ -17,7 +17,7 @@ internal sealed partial class CompilationRun
     /// </summary>
     public (CompiledPolicySet PolicySet, CompilationDelta Delta)? TryApplyPod(ClusterSnapshot next, PodEndpoint? oldPod, PodEndpoint? newPod)
     {
-        if (!CanApplyIncrementally(next, oldPod) || !CanApplyIncrementally(next, newPod))
+        if (!CanApplyIncrementally(next, oldPod) || !CanApplyIncrementally(next, newPod) || !PlanNamedPorts(oldPod, newPod, out var namedPortPlan))
         {
             return null;
         }
@@ -25,22 +25,17 @@ internal sealed partial class CompilationRun
         _snapshot = next;
         var ruleSetsBefore = _ruleSetOutput;
         var peerSetsBefore = _peerSetOutput;
-        var dirtySelectors = new HashSet<SelectorState>();
+        var dirtySpecs = new HashSet<PeerSpec>();
         var addedIdentities = new List<uint>();
         var removedIdentities = new List<uint>();
         var key = (oldPod ?? newPod)!.Key;
 
-        // 1. Leave the old identity.
+        // 1. Leave the old identity (removed below once the new pod is in, so a pod that keeps its labels keeps its identity).
+        IdentityInfo? oldInfo = null;
         if (oldPod is not null)
         {
-            var info = _identities[new IdentityKey(oldPod.Namespace, _snapshot.Namespaces[oldPod.Namespace].Labels, oldPod.Labels)];
-            info.Pods.RemoveAll(p => p.Key == key);
-            if (info.Pods.Count == 0)
-            {
-                RemoveIdentity(info, dirtySelectors);
-                removedIdentities.Add(info.Id);
-            }
-
+            oldInfo = _identities[new IdentityKey(oldPod.Namespace, _snapshot.Namespaces[oldPod.Namespace].Labels, oldPod.Labels)];
+            oldInfo.Pods.RemoveAll(p => p.Key == key);
             UnregisterEndpoint(key);
         }
 
@@ -52,7 +47,7 @@ internal sealed partial class CompilationRun
             newInfo = IdentityFor(newPod, allocate: true);
             if (_identities.Count > before)
             {
-                JoinSelectors(newInfo, dirtySelectors);
+                JoinSelectors(newInfo, dirtySpecs);
                 _identitiesById = _identitiesById.Add(newInfo.Id, NewSecurityIdentity(newInfo));
                 _identitiesByKey = _identitiesByKey.Add(newInfo.Key, newInfo.Id);
                 addedIdentities.Add(newInfo.Id);
@@ -61,13 +56,46 @@ internal sealed partial class CompilationRun
             newInfo.Pods.Add(newPod);
         }
 
+        if (oldInfo is { Pods.Count: 0 })
+        {
+            RemoveIdentity(oldInfo, dirtySpecs);
+            removedIdentities.Add(oldInfo.Id);
+        }
+
+        // 2b. Identities that resolve an egress named port to another port (or stop or start resolving it) move between
+        //     the slot's per-port peer sets.
+        foreach (var (slot, isNew, from, to) in namedPortPlan)
+        {
+            var id = isNew ? newInfo!.Id : _identitiesByKeyBefore!.Value;
+            if (from is int f)
+            {
+                var spec = slot.ByPort[f];
+                var index = spec.Identities.BinarySearch(id);
+                if (index >= 0)
+                {
+                    spec.Identities = spec.Identities.RemoveAt(index);
+                    dirtySpecs.Add(spec);
+                }
+            }
+
+            if (to is int t)
+            {
+                var spec = slot.ByPort[t];
+                var index = spec.Identities.BinarySearch(id);
+                if (index < 0)
+                {
+                    spec.Identities = spec.Identities.Insert(~index, id);
+                    dirtySpecs.Add(spec);
+                }
+            }
+        }
+
         // 3. Peer sets of dirty selectors change in place; rule sets refer to them by identifier and stay as they are,
         //    but their effective entries change, so they are reported.
         var changedPeerSets = new List<int>();
         var changedRuleSetIds = new List<int>();
-        foreach (var selector in dirtySelectors)
+        foreach (var spec in dirtySpecs)
         {
-            var spec = selector.Peer;
             if (spec.Current is null)
             {
                 continue; // a selector used only for egress named ports, which never takes this path
@@ -190,19 +218,11 @@ internal sealed partial class CompilationRun
             return false; // the pod has an address group of its own (egress named ports)
         }
 
-        if (_egressPortNames.Count > 0)
+        foreach (var port in pod.NamedPorts)
         {
-            // Egress named ports resolve per identity while all its pods agree; a pod joining or leaving can change that.
-            var pods = _identities.TryGetValue(new IdentityKey(pod.Namespace, ns.Labels, pod.Labels), out var info) ? info.Pods.Append(pod) : [pod];
-            foreach (var member in pods)
+            if (_blockNamedPorts.Contains((port.Name, port.Protocol)))
             {
-                foreach (var port in member.NamedPorts)
-                {
-                    if (_egressPortNames.Contains((port.Name, port.Protocol)))
-                    {
-                        return false;
-                    }
-                }
+                return false; // egress named ports through ipBlocks resolve per pod address
             }
         }
 
@@ -217,7 +237,7 @@ internal sealed partial class CompilationRun
         return true;
     }
 
-    private void RemoveIdentity(IdentityInfo info, HashSet<SelectorState> dirty)
+    private void RemoveIdentity(IdentityInfo info, HashSet<PeerSpec> dirty)
     {
         _identities.Remove(info.Key);
         _identityById.Remove(info.Id);
@@ -233,7 +253,7 @@ internal sealed partial class CompilationRun
             if (index >= 0)
             {
                 selector.Ids = selector.Ids.RemoveAt(index);
-                dirty.Add(selector);
+                dirty.Add(selector.Peer);
             }
         }
 
@@ -241,7 +261,7 @@ internal sealed partial class CompilationRun
         _identitiesByKey = _identitiesByKey.Remove(info.Key);
     }
 
-    private void JoinSelectors(IdentityInfo info, HashSet<SelectorState> dirty)
+    private void JoinSelectors(IdentityInfo info, HashSet<PeerSpec> dirty)
     {
         foreach (var selector in CandidateSelectors(info.Key))
         {
@@ -252,7 +272,7 @@ internal sealed partial class CompilationRun
                 {
                     selector.Ids = selector.Ids.Insert(~index, info.Id);
                     info.Selectors.Add(selector);
-                    dirty.Add(selector);
+                    dirty.Add(selector.Peer);
                 }
             }
         }
@@ -270,5 +290,95 @@ internal sealed partial class CompilationRun
                 }
             }
         }
+    }
+
+    private uint? _identitiesByKeyBefore;
+
+    /// <summary>Works out, before anything changes, how the old and the new identity move between the per-port peer sets of
+    /// egress named ports. Fails (so the caller recompiles) when an identity's pods would disagree on a port, or when an
+    /// identity resolves a name to a port no rule has yet.</summary>
+    private bool PlanNamedPorts(PodEndpoint? oldPod, PodEndpoint? newPod, out List<(NamedPortSlot Slot, bool IsNew, int? From, int? To)> plan)
+    {
+        plan = [];
+        _identitiesByKeyBefore = null;
+        if (_namedPortSlots.Count == 0)
+        {
+            return true;
+        }
+
+        var key = (oldPod ?? newPod)!.Key;
+        IdentityKey? oldKey = oldPod is null ? null : new IdentityKey(oldPod.Namespace, _snapshot.Namespaces[oldPod.Namespace].Labels, oldPod.Labels);
+        IdentityKey? newKey = newPod is null ? null : new IdentityKey(newPod.Namespace, _snapshot.Namespaces[newPod.Namespace].Labels, newPod.Labels);
+        foreach (var (identityKey, isNew) in new[] { (oldKey, false), (newKey, true) })
+        {
+            if (identityKey is not IdentityKey k || (!isNew && newKey is IdentityKey nk && nk.Equals(k)))
+            {
+                continue; // the old identity is the new one: planned once, as the new one
+            }
+
+            var before = _identities.TryGetValue(k, out var info) ? info.Pods : [];
+            var after = before.Where(p => p.Key != key).ToList();
+            if (newKey is IdentityKey n && n.Equals(k))
+            {
+                after.Add(newPod!);
+            }
+
+            var names = before.Concat(after).SelectMany(p => p.NamedPorts).Select(p => (p.Name, p.Protocol)).ToHashSet();
+            if (names.Count == 0)
+            {
+                continue;
+            }
+
+            if (!isNew)
+            {
+                _identitiesByKeyBefore = info!.Id;
+            }
+
+            foreach (var slot in _namedPortSlots.Values)
+            {
+                if (!names.Contains((slot.Name, slot.Protocol)) || (slot.Scope is not null && !slot.Scope.Key.Matches(k)))
+                {
+                    continue;
+                }
+
+                if (!TryResolve(before, slot, out var from) || !TryResolve(after, slot, out var to))
+                {
+                    return false; // pods of one identity disagree: per-pod address groups are needed
+                }
+
+                if (from == to)
+                {
+                    continue;
+                }
+
+                if (to is int port && !slot.ByPort.ContainsKey(port))
+                {
+                    return false; // a port no rule has yet: the policy's rules change
+                }
+
+                plan.Add((slot, isNew, from, to));
+            }
+        }
+
+        return true;
+    }
+
+    private static bool TryResolve(List<PodEndpoint> pods, NamedPortSlot slot, out int? port)
+    {
+        port = null;
+        for (var i = 0; i < pods.Count; i++)
+        {
+            var resolved = pods[i].ResolveNamedPort(slot.Name, slot.Protocol);
+            if (i == 0)
+            {
+                port = resolved;
+            }
+            else if (resolved != port)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

@@ -35,7 +35,6 @@ internal sealed partial class CompilationRun
     private NetworkPolicyDefinition[] _policies = [];
     private Fragment[] _ingressFragments = [];
     private Fragment[] _egressFragments = [];
-    private readonly HashSet<(string Name, TransportProtocol Protocol)> _egressPortNames = [];
 
     // Address groups and classes.
     private readonly Dictionary<string, int> _groupIndex = new(StringComparer.Ordinal);
@@ -264,15 +263,16 @@ internal sealed partial class CompilationRun
     private void IndexSelector(SelectorState state)
     {
         var key = state.Key;
-        if (key.PodSelector is { MatchLabels.Count: > 0 } podSelector)
+        if (key.Namespace is not null)
+        {
+            // Same-namespace peers: a namespace holds few identities, so the namespace is the most selective key.
+            AddSelector(_selectorsByNamespace, key.Namespace, state);
+        }
+        else if (key.PodSelector is { MatchLabels.Count: > 0 } podSelector)
         {
             // Index under the rarest required label, so a new identity meets few candidates.
             var label = podSelector.MatchLabels.Items.MinBy(l => _podLabelIndex.TryGetValue((l.Key, l.Value), out var set) ? set.Count : 0);
             AddSelector(_selectorsByPodLabel, (label.Key, label.Value), state);
-        }
-        else if (key.Namespace is not null)
-        {
-            AddSelector(_selectorsByNamespace, key.Namespace, state);
         }
         else if (key.NamespaceSelector is { MatchLabels.Count: > 0 } nsSelector)
         {
@@ -537,7 +537,6 @@ internal sealed partial class CompilationRun
                     var source = new RuleReference(policy.Key, direction, r, rule.Peers.IsEmpty ? null : i, rule.Ports.IsEmpty ? null : j);
                     if (port?.PortName is { } name && direction == PolicyDirection.Egress)
                     {
-                        _egressPortNames.Add((name, port.Protocol));
                         ResolveEgressNamedPort(policy, peer, name, port.Protocol, source, fragment);
                         continue;
                     }
@@ -611,6 +610,7 @@ internal sealed partial class CompilationRun
     {
         if (peer?.IPBlock is { } block)
         {
+            _blockNamedPorts.Add((name, protocol));
             var blockGroup = BlockGroup(block);
             foreach (var pod in _snapshot.Pods.Values)
             {
@@ -626,8 +626,14 @@ internal sealed partial class CompilationRun
             return;
         }
 
-        var scopeKey = peer is null ? "*" : Selector(policy.Namespace, peer).Key.Text;
-        IEnumerable<uint> identities = peer is null ? (_allIdentityIds ??= [.. _identityById.Keys.Order()]) : Selector(policy.Namespace, peer).Ids;
+        var scope = peer is null ? null : Selector(policy.Namespace, peer);
+        var scopeKey = scope?.Key.Text ?? "*";
+        IEnumerable<uint> identities = scope is null ? (_allIdentityIds ??= [.. _identityById.Keys.Order()]) : scope.Ids;
+        if (!_namedPortSlots.TryGetValue((scopeKey, name, protocol), out var slot))
+        {
+            slot = new NamedPortSlot(scope, name, protocol);
+            _namedPortSlots[(scopeKey, name, protocol)] = slot;
+        }
         var byPort = new SortedDictionary<int, List<uint>>();
         foreach (var id in identities)
         {
@@ -670,6 +676,7 @@ internal sealed partial class CompilationRun
         {
             var key = $"{scopeKey}#{name}/{(int)protocol}={port}";
             var spec = Spec(key, k => new FixedIdentityPeer(k, [.. ids]));
+            slot.ByPort[port] = (FixedIdentityPeer)spec;
             fragment.Rules.Add(new ProtoRule(spec, new PortMatch(protocol, port, port), null, default, source));
         }
     }
@@ -1034,8 +1041,24 @@ internal sealed partial class CompilationRun
 
     private sealed class FixedIdentityPeer(string key, ImmutableArray<uint> identities) : PeerSpec(key)
     {
-        public ImmutableArray<uint> Identities { get; } = identities;
+        public ImmutableArray<uint> Identities { get; set; } = identities;
     }
+
+    /// <summary>An egress named port resolved over a scope (a selector, or every identity): the identities that resolve
+    /// it uniformly, by port. Kept so a pod change can move its identity between ports without a recompile.</summary>
+    private sealed class NamedPortSlot(SelectorState? scope, string name, TransportProtocol protocol)
+    {
+        public SelectorState? Scope { get; } = scope;
+
+        public string Name { get; } = name;
+
+        public TransportProtocol Protocol { get; } = protocol;
+
+        public Dictionary<int, FixedIdentityPeer> ByPort { get; } = [];
+    }
+
+    private readonly Dictionary<(string Scope, string Name, TransportProtocol Protocol), NamedPortSlot> _namedPortSlots = [];
+    private readonly HashSet<(string Name, TransportProtocol Protocol)> _blockNamedPorts = [];
 
     private sealed class AddressPeer(string key, int[] groups) : PeerSpec(key)
     {

@@ -8,7 +8,7 @@ namespace NetPolicy.Compiler.Tests.Compilation;
 
 public sealed class PolicyCompilerSessionTests
 {
-    public static TheoryData<int> Seeds() => [.. Enumerable.Range(1, 200)];
+    public static TheoryData<int> Seeds() => [.. Enumerable.Range(1, 400)];
 
     /// <summary>Random pod events applied one by one: every result agrees with the reference evaluator, and every delta
     /// equals the full diff between consecutive results.</summary>
