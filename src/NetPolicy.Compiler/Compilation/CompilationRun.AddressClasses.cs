@@ -156,7 +156,7 @@ internal sealed partial class CompilationRun
                     _boundaryClasses[family][node.Prefix.PrefixLength] = byAddress;
                 }
 
-                byAddress[ToUInt128(node.Prefix.BaseAddress)] = node.PodGroups.Count > 0 ? ClassOf(inherited) : classId;
+                byAddress[IPAddressBits.ToUInt128(node.Prefix.BaseAddress)] = node.PodGroups.Count > 0 ? ClassOf(inherited) : classId;
             }
         }
 
@@ -190,14 +190,13 @@ internal sealed partial class CompilationRun
     {
         var v4 = address.AddressFamily == AddressFamily.InterNetwork;
         var bits = v4 ? 32 : 128;
-        var value = ToUInt128(address);
+        var value = IPAddressBits.ToUInt128(address);
         var table = _boundaryClasses[v4 ? 0 : 1];
         for (var length = bits; length >= 0; length--)
         {
             if (table.TryGetValue(length, out var byAddress))
             {
-                var masked = length == 0 ? UInt128.Zero : value & (UInt128.MaxValue << (bits - length)) & (v4 ? (UInt128)uint.MaxValue : UInt128.MaxValue);
-                if (byAddress.TryGetValue(masked, out var classId))
+                if (byAddress.TryGetValue(IPAddressBits.Mask(value, length, bits), out var classId))
                 {
                     return classId;
                 }
@@ -205,19 +204,6 @@ internal sealed partial class CompilationRun
         }
 
         throw new InvalidOperationException("The default route is missing from the address partition.");
-    }
-
-    private static UInt128 ToUInt128(IPAddress address)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        address.TryWriteBytes(bytes, out var length);
-        UInt128 value = 0;
-        for (var i = 0; i < length; i++)
-        {
-            value = (value << 8) | bytes[i];
-        }
-
-        return value;
     }
 
     private static IPNetwork HostPrefix(IPAddress address) =>

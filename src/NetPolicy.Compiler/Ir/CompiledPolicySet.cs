@@ -248,10 +248,10 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
         public IPCacheEntry Lookup(IPAddress address)
         {
             var v4 = address.AddressFamily == AddressFamily.InterNetwork;
-            var value = ToUInt128(address);
+            var value = IPAddressBits.ToUInt128(address);
             foreach (var (length, entries) in v4 ? _v4 : _v6)
             {
-                if (entries.TryGetValue(Mask(value, length, v4 ? 32 : 128), out var entry))
+                if (entries.TryGetValue(IPAddressBits.Mask(value, length, v4 ? 32 : 128), out var entry))
                 {
                     return entry;
                 }
@@ -262,22 +262,6 @@ public sealed class CompiledPolicySet : IEquatable<CompiledPolicySet>
 
         private static (int, Dictionary<UInt128, IPCacheEntry>)[] Build(IEnumerable<IPCacheEntry> entries) =>
             [.. entries.GroupBy(e => e.Prefix.PrefixLength).OrderByDescending(g => g.Key)
-                .Select(g => (g.Key, g.ToDictionary(e => ToUInt128(e.Prefix.BaseAddress))))];
-
-        private static UInt128 Mask(UInt128 value, int length, int bits) =>
-            length == 0 ? UInt128.Zero : value & (UInt128.MaxValue << (bits - length)) & (bits == 32 ? (UInt128)uint.MaxValue : UInt128.MaxValue);
-
-        internal static UInt128 ToUInt128(IPAddress address)
-        {
-            Span<byte> bytes = stackalloc byte[16];
-            address.TryWriteBytes(bytes, out var length);
-            UInt128 value = 0;
-            for (var i = 0; i < length; i++)
-            {
-                value = (value << 8) | bytes[i];
-            }
-
-            return value;
-        }
+                .Select(g => (g.Key, g.ToDictionary(e => IPAddressBits.ToUInt128(e.Prefix.BaseAddress))))];
     }
 }
