@@ -372,9 +372,9 @@ public sealed class ClusterSnapshot
             foreach (var key in pods.Keys.ToList())
             {
                 var pod = pods[key];
-                if (pod.AddressOf(family) is not null)
+                if (pod.AddressOf(family) is not null || (!pod.AddressesAssigned && !pod.Addresses.IsEmpty))
                 {
-                    continue;
+                    continue; // only pods without status IPs get pool addresses: a single-stack pod stays single-stack
                 }
 
                 IPAddress? candidate = null;

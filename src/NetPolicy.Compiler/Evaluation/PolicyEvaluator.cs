@@ -93,6 +93,8 @@ public sealed class PolicyEvaluator
         ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
 
+        // An address given explicitly fixes the family of the flow, even when it belongs to a pod.
+        family ??= source.Address?.AddressFamily ?? destination.Address?.AddressFamily;
         source = source.Address is { } sa ? ResolveAddress(sa) : source;
         destination = destination.Address is { } da ? ResolveAddress(da) : destination;
         var srcPod = source.Pod;

@@ -217,7 +217,7 @@ public sealed class NetpolE2eProtocolTests
             NamedPorts = [.. p.NamedPorts.Select(n => n.Name == "serve-80-tcp" ? n with { Port = 8080 } : n)],
         });
         var snapshot = ClusterSnapshot.FromModel(Model.ModelNamespaces(), pods, [policy], new ClusterSnapshotOptions { IPv4AddressPool = null });
-        var evaluator = new Evaluation.PolicyEvaluator(snapshot);
+        var evaluator = new NetPolicy.Compiler.Evaluation.PolicyEvaluator(snapshot);
 
         var toYa80 = evaluator.Allows("x/a", "y/a", TransportProtocol.Tcp, 80);
         var toYb80 = evaluator.Allows("x/a", "y/b", TransportProtocol.Tcp, 80);

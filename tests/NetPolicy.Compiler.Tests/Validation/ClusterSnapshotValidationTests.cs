@@ -180,10 +180,25 @@ public sealed class ClusterSnapshotValidationTests
 
         var snapshot = ClusterSnapshot.Create([], [Pod("z"), Pod("b", "198.18.1.0"), Pod("c")], [], new ClusterSnapshotOptions { IPv6AddressPool = System.Net.IPNetwork.Parse("fd00:198::/64") });
 
-        Assert.Equal(["198.18.1.1", "fd00:198::101"], snapshot.Pods["a/c"].Addresses.Select(a => a.ToString()));
-        Assert.Equal(["198.18.1.2", "fd00:198::102"], snapshot.Pods["a/z"].Addresses.Select(a => a.ToString()));
-        Assert.Equal(["198.18.1.0", "fd00:198::100"], snapshot.Pods["a/b"].Addresses.Select(a => a.ToString()));
+        Assert.Equal(["198.18.1.1", "fd00:198::100"], snapshot.Pods["a/c"].Addresses.Select(a => a.ToString()));
+        Assert.Equal(["198.18.1.2", "fd00:198::101"], snapshot.Pods["a/z"].Addresses.Select(a => a.ToString()));
+        Assert.Equal(["198.18.1.0"], snapshot.Pods["a/b"].Addresses.Select(a => a.ToString()));
         Assert.Contains(snapshot.Diagnostics, d => d.Code == DiagnosticCodes.AddressAssigned);
+    }
+
+    [Fact]
+    public void Create_SingleStackIPv6Pod_GetsNoPoolAddress()
+    {
+        var pod = new V1Pod
+        {
+            Metadata = new() { Name = "v6", NamespaceProperty = "a" },
+            Status = new V1PodStatus { PodIPs = [new V1PodIP { Ip = "fd00:198::20" }] },
+        };
+
+        var snapshot = ClusterSnapshot.Create([], [pod], []);
+
+        Assert.Equal(["fd00:198::20"], snapshot.Pods["a/v6"].Addresses.Select(a => a.ToString()));
+        Assert.DoesNotContain(snapshot.Diagnostics, d => d.Code == DiagnosticCodes.AddressAssigned);
     }
 
     [Fact]
