@@ -27,8 +27,13 @@ internal static class CompileCommand
             DefaultValueFactory = _ => "text",
         };
         format.AcceptOnlyFromAmong("text", "json");
+        var entries = new Option<bool>("--entries")
+        {
+            Description = "Also write each rule set's flattened policy-map entries into ir.json (large: they grow with peers x rules; rules and peerSets already say the same).",
+        };
         command.Add(output);
         command.Add(format);
+        command.Add(entries);
         command.SetAction(parseResult =>
         {
             var input = common.Load(parseResult, console);
@@ -42,15 +47,16 @@ internal static class CompileCommand
             if (parseResult.GetValue(output) is { } directory)
             {
                 Directory.CreateDirectory(directory);
-                File.WriteAllBytes(Path.Combine(directory, "diagnostics.json"), JsonOutput.ToBytes(indented: true, w => CompileJson.WriteDiagnostics(w, diagnostics)));
+                JsonOutput.WriteFile(Path.Combine(directory, "diagnostics.json"), indented: true, w => CompileJson.WriteDiagnostics(w, diagnostics));
                 if (policySet is null)
                 {
                     console.Error.WriteLine($"netpol: compile failed with {errors} error(s); wrote {Path.Combine(directory, "diagnostics.json")} only.");
                     return exitCode;
                 }
 
-                File.WriteAllBytes(Path.Combine(directory, "identities.json"), JsonOutput.ToBytes(indented: true, w => CompileJson.WriteIdentities(w, policySet)));
-                File.WriteAllBytes(Path.Combine(directory, "ir.json"), JsonOutput.ToBytes(indented: true, w => CompileJson.WriteIr(w, policySet)));
+                var includeEntries = parseResult.GetValue(entries);
+                JsonOutput.WriteFile(Path.Combine(directory, "identities.json"), indented: true, w => CompileJson.WriteIdentities(w, policySet));
+                JsonOutput.WriteFile(Path.Combine(directory, "ir.json"), indented: true, w => CompileJson.WriteIr(w, policySet, includeEntries));
                 console.Out.WriteLine($"{CompileReport.Summary(input.Snapshot, policySet)}; wrote {string.Join(", ", OutputFiles)} to {directory}");
                 return exitCode;
             }

@@ -32,6 +32,7 @@ internal static class CompileJson
         writer.WriteStartArray("identities");
         foreach (var identity in policySet.Identities.Identities.Where(i => !i.IsReserved))
         {
+            writer.FlushIfLarge();
             writer.WriteStartObject();
             writer.WriteNumber("id", identity.Id);
             writer.WriteString("namespace", identity.Namespace);
@@ -50,7 +51,8 @@ internal static class CompileJson
     /// <summary>Writes <c>ir.json</c>.</summary>
     /// <param name="writer">The writer.</param>
     /// <param name="policySet">The compiled policy set.</param>
-    public static void WriteIr(Utf8JsonWriter writer, CompiledPolicySet policySet)
+    /// <param name="includeEntries">Whether to write each rule set's flattened entries.</param>
+    public static void WriteIr(Utf8JsonWriter writer, CompiledPolicySet policySet, bool includeEntries = false)
     {
         writer.WriteStartObject();
         writer.WriteNumber("schemaVersion", JsonOutput.SchemaVersion);
@@ -72,6 +74,7 @@ internal static class CompileJson
         writer.WriteStartArray("ipcache");
         foreach (var entry in policySet.IPCache.Values)
         {
+            writer.FlushIfLarge();
             writer.WriteStartObject();
             writer.WriteString("prefix", entry.Prefix.ToString());
             writer.WriteNumber("identity", entry.Identity);
@@ -97,7 +100,8 @@ internal static class CompileJson
         writer.WriteStartArray("ruleSets");
         foreach (var ruleSet in policySet.RuleSets.Values)
         {
-            WriteRuleSet(writer, policySet, ruleSet);
+            WriteRuleSet(writer, policySet, ruleSet, includeEntries);
+            writer.FlushIfLarge();
         }
 
         writer.WriteEndArray();
@@ -105,6 +109,7 @@ internal static class CompileJson
         writer.WriteStartArray("endpoints");
         foreach (var endpoint in policySet.Endpoints.Values)
         {
+            writer.FlushIfLarge();
             writer.WriteStartObject();
             writer.WriteString("pod", endpoint.Pod);
             writer.WriteNumber("identity", endpoint.Identity);
@@ -200,7 +205,7 @@ internal static class CompileJson
         writer.WriteEndObject();
     }
 
-    private static void WriteRuleSet(Utf8JsonWriter writer, CompiledPolicySet policySet, RuleSet ruleSet)
+    private static void WriteRuleSet(Utf8JsonWriter writer, CompiledPolicySet policySet, RuleSet ruleSet, bool includeEntries)
     {
         writer.WriteStartObject();
         writer.WriteNumber("id", ruleSet.Id);
@@ -220,9 +225,16 @@ internal static class CompileJson
         }
 
         writer.WriteEndArray();
+        if (!includeEntries)
+        {
+            writer.WriteEndObject();
+            return;
+        }
+
         writer.WriteStartArray("entries");
         foreach (var entry in policySet.EntriesOf(ruleSet))
         {
+            writer.FlushIfLarge();
             writer.WriteStartObject();
             writer.WriteString("kind", JsonOutput.Name(entry.Kind));
             writer.WriteNumber("peer", entry.Peer);

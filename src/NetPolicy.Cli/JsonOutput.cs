@@ -34,6 +34,37 @@ internal static class JsonOutput
         return stream.ToArray();
     }
 
+    /// <summary>Writes a document to a file, streaming: the writer is flushed as it goes (see <see cref="FlushIfLarge"/>),
+    /// so a multi-gigabyte document never sits in memory.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="indented">Whether to indent.</param>
+    /// <param name="write">Writes the document.</param>
+    public static void WriteFile(string path, bool indented, Action<Utf8JsonWriter> write)
+    {
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions
+        {
+            Indented = indented,
+            NewLine = "\n",
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        }))
+        {
+            write(writer);
+        }
+
+        stream.WriteByte((byte)'\n');
+    }
+
+    /// <summary>Flushes the writer to its stream once a megabyte is pending.</summary>
+    /// <param name="writer">The writer.</param>
+    public static void FlushIfLarge(this Utf8JsonWriter writer)
+    {
+        if (writer.BytesPending > 1 << 20)
+        {
+            writer.Flush();
+        }
+    }
+
     /// <summary>Writes a document as text ending with a newline.</summary>
     /// <param name="output">The output.</param>
     /// <param name="indented">Whether to indent.</param>

@@ -88,12 +88,22 @@ public sealed class CompileCommandTests
         Assert.Equal("allow", rule.GetProperty("action").GetString());
         Assert.Equal("production/payments-api-allow", rule.GetProperty("source").GetProperty("policy").GetString());
         Assert.Equal(0, rule.GetProperty("source").GetProperty("peer").GetInt32());
-        var entry = Assert.Single(ruleSet.GetProperty("entries").EnumerateArray());
-        Assert.Equal("identity", entry.GetProperty("kind").GetString());
-        Assert.Single(entry.GetProperty("attribution").EnumerateArray());
+        Assert.False(ruleSet.TryGetProperty("entries", out _)); // only with --entries
 
         var ipcache = root.GetProperty("ipcache").EnumerateArray().ToList();
         Assert.Contains(ipcache, e => e.GetProperty("prefix").GetString() == "198.18.1.12/32" && e.GetProperty("identity").GetUInt32() == api.GetProperty("identity").GetUInt32());
+    }
+
+    [Fact]
+    public void Compile_WithEntries_IrJsonHasFlattenedEntriesWithAttribution()
+    {
+        using var temp = new TempDirectory();
+
+        Assert.Equal(0, Netpol.Run("compile", Netpol.PaymentsSample, "-o", temp.Path, "--entries").ExitCode);
+
+        using var ir = System.Text.Json.JsonDocument.Parse(File.ReadAllText(System.IO.Path.Combine(temp.Path, "ir.json")));
+        var entries = ir.RootElement.GetProperty("ruleSets").EnumerateArray().SelectMany(r => r.GetProperty("entries").EnumerateArray()).ToList();
+        Assert.Contains(entries, e => e.GetProperty("kind").GetString() == "identity" && e.GetProperty("attribution").GetArrayLength() == 1);
     }
 
     [Fact]
