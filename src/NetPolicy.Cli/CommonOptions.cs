@@ -113,6 +113,24 @@ internal sealed class CommonOptions
         return ManifestInput.Load(parseResult.GetValue(Inputs) ?? [], console.In, snapshotOptions);
     }
 
+    /// <summary>Loads the inputs and prints their diagnostics; on errors says so and returns <see langword="false"/>.</summary>
+    /// <param name="parseResult">The parse result.</param>
+    /// <param name="console">The streams.</param>
+    /// <param name="input">The loaded input.</param>
+    /// <returns><see langword="true"/> when the input has no errors.</returns>
+    public bool TryLoadValid(ParseResult parseResult, CliConsole console, out LoadedInput input)
+    {
+        input = Load(parseResult, console);
+        PrintDiagnostics(parseResult, console, input.Diagnostics);
+        if (input.HasErrors)
+        {
+            console.Error.WriteLine("netpol: the input has errors; fix them or pass --skip-invalid.");
+            return false;
+        }
+
+        return true;
+    }
+
     /// <summary>Prints diagnostics to standard error, one per line, filtered by <c>--quiet</c>/<c>--verbose</c>.</summary>
     /// <param name="parseResult">The parse result.</param>
     /// <param name="console">The streams.</param>

@@ -55,11 +55,8 @@ internal static class TraceCommand
         command.Add(format);
         command.SetAction(parseResult =>
         {
-            var input = common.Load(parseResult, console);
-            common.PrintDiagnostics(parseResult, console, input.Diagnostics);
-            if (input.HasErrors)
+            if (!common.TryLoadValid(parseResult, console, out var input))
             {
-                console.Error.WriteLine("netpol: the input has errors; fix them or pass --skip-invalid.");
                 return ExitCodes.InputError;
             }
 
