@@ -761,14 +761,19 @@ internal sealed partial class CompilationRun
     private EndpointPolicy MakeEndpoint(IdentityInfo info, PodEndpoint pod)
     {
         var selection = SelectionOf(info);
-        var ingress = selection.Ingress is null ? null : RuleSetFor(selection.Ingress, PolicyDirection.Ingress, selection.IngressNamed ? pod : null);
-        var egress = selection.Egress is null ? null : RuleSetFor(selection.Egress, PolicyDirection.Egress, null);
-        ingress?.Endpoints.Add(pod.Key);
-        egress?.Endpoints.Add(pod.Key);
-        _endpointRuleSets[pod.Key] = (ingress, egress);
+        var key = pod.Key;
+
+        // Without named ingress ports every pod of a policy list shares one rule set: remember it on the list.
+        var ingress = selection.Ingress is null ? null
+            : selection.IngressNamed ? RuleSetFor(selection.Ingress, PolicyDirection.Ingress, pod)
+            : selection.Ingress.Shared ??= RuleSetFor(selection.Ingress, PolicyDirection.Ingress, null);
+        var egress = selection.Egress is null ? null : selection.Egress.Shared ??= RuleSetFor(selection.Egress, PolicyDirection.Egress, null);
+        ingress?.Endpoints.Add(key);
+        egress?.Endpoints.Add(key);
+        _endpointRuleSets[key] = (ingress, egress);
         return new EndpointPolicy
         {
-            Pod = pod.Key,
+            Pod = key,
             Identity = info.Id,
             Addresses = pod.Addresses,
             IngressRuleSet = ingress?.Current.Id,
@@ -839,18 +844,19 @@ internal sealed partial class CompilationRun
 
     private PolicyList PolicyListFor(char direction, List<int> indices)
     {
-        var sb = new StringBuilder();
-        sb.Append(direction);
-        foreach (var i in indices)
+        // Look up by policy indices (cheap); the key by policy names, which stays stable across compiles, is built once.
+        var lookup = direction + string.Join(',', indices);
+        if (!_policyLists.TryGetValue(lookup, out var list))
         {
-            sb.Append('|').Append(_policies[i].Key);
-        }
+            var sb = new StringBuilder();
+            sb.Append(direction);
+            foreach (var i in indices)
+            {
+                sb.Append('|').Append(_policies[i].Key);
+            }
 
-        var key = sb.ToString();
-        if (!_policyLists.TryGetValue(key, out var list))
-        {
-            list = new PolicyList(key, [.. indices], [.. indices.Select(i => _policies[i].Key)]);
-            _policyLists[key] = list;
+            list = new PolicyList(sb.ToString(), [.. indices], [.. indices.Select(i => _policies[i].Key)]);
+            _policyLists[lookup] = list;
         }
 
         return list;
@@ -955,7 +961,11 @@ internal sealed partial class CompilationRun
 
     private sealed record Selection(PolicyList? Ingress, PolicyList? Egress, ImmutableArray<string> IngressNames, ImmutableArray<string> EgressNames, bool IngressNamed);
 
-    private sealed record PolicyList(string Key, int[] Indices, ImmutableArray<string> Names);
+    private sealed record PolicyList(string Key, int[] Indices, ImmutableArray<string> Names)
+    {
+        /// <summary>The rule set every pod selected by exactly these policies shares (when no named ingress port is involved).</summary>
+        public RuleSetState? Shared { get; set; }
+    }
 
     private sealed class RuleSetState(string memoKey, PolicyDirection direction, PolicyList policies, PodEndpoint? namedPortPod)
     {
