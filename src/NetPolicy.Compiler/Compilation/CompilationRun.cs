@@ -634,6 +634,17 @@ internal sealed partial class CompilationRun
             slot = new NamedPortSlot(scope, name, protocol);
             _namedPortSlots[(scopeKey, name, protocol)] = slot;
         }
+        else
+        {
+            // The same scope, name and protocol in another rule: the resolution is the same; only the source differs.
+            foreach (var (resolvedSpec, resolvedPort) in slot.Resolved)
+            {
+                fragment.Rules.Add(new ProtoRule(resolvedSpec, new PortMatch(protocol, resolvedPort, resolvedPort), null, default, source));
+            }
+
+            return;
+        }
+
         var byPort = new SortedDictionary<int, List<uint>>();
         foreach (var id in identities)
         {
@@ -667,6 +678,7 @@ internal sealed partial class CompilationRun
                 {
                     var podGroup = PodGroup(pod);
                     var spec = Spec("pod:" + pod.Key, key => new AddressPeer(key, [podGroup]));
+                    slot.Resolved.Add((spec, port));
                     fragment.Rules.Add(new ProtoRule(spec, new PortMatch(protocol, port, port), null, default, source));
                 }
             }
@@ -677,6 +689,7 @@ internal sealed partial class CompilationRun
             var key = $"{scopeKey}#{name}/{(int)protocol}={port}";
             var spec = Spec(key, k => new FixedIdentityPeer(k, [.. ids]));
             slot.ByPort[port] = (FixedIdentityPeer)spec;
+            slot.Resolved.Add((spec, port));
             fragment.Rules.Add(new ProtoRule(spec, new PortMatch(protocol, port, port), null, default, source));
         }
     }
@@ -956,7 +969,8 @@ internal sealed partial class CompilationRun
 
         public Selection? Selection { get; set; }
 
-        public string SortKey { get; } = key.Namespace + "\u0001" + key.NamespaceLabels + "\u0001" + key.PodLabels;
+        /// <summary>The canonical order of new label sets; built only for identities that need a new number.</summary>
+        public string SortKey => field ??= Key.Namespace + "\u0001" + Key.NamespaceLabels + "\u0001" + Key.PodLabels;
     }
 
     private sealed record Selection(PolicyList? Ingress, PolicyList? Egress, ImmutableArray<string> IngressNames, ImmutableArray<string> EgressNames, bool IngressNamed);
@@ -1065,6 +1079,9 @@ internal sealed partial class CompilationRun
         public TransportProtocol Protocol { get; } = protocol;
 
         public Dictionary<int, FixedIdentityPeer> ByPort { get; } = [];
+
+        /// <summary>The peers and ports the first rule with this scope, name and protocol resolved to, in rule order.</summary>
+        public List<(PeerSpec Spec, int Port)> Resolved { get; } = [];
     }
 
     private readonly Dictionary<(string Scope, string Name, TransportProtocol Protocol), NamedPortSlot> _namedPortSlots = [];
