@@ -87,6 +87,7 @@ internal static class CompileJson
         writer.WriteStartArray("peerSets");
         foreach (var peerSet in policySet.PeerSets.Values)
         {
+            writer.FlushIfLarge();
             writer.WriteStartObject();
             writer.WriteNumber("id", peerSet.Id);
             writer.WriteBoolean("any", peerSet.IsAny);

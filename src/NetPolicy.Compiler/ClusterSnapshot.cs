@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Net;
 using System.Net.Sockets;
-using System.Numerics;
 using k8s.Models;
 using NetPolicy.Compiler.Model;
 using NetPolicy.Compiler.Validation;
@@ -366,9 +365,9 @@ public sealed class ClusterSnapshot
             }
 
             var bits = family == AddressFamily.InterNetwork ? 32 : 128;
-            var size = BigInteger.One << (bits - network.PrefixLength);
-            var next = new BigInteger(256);
-            var baseValue = ToBigInteger(network.BaseAddress);
+            var size = bits - network.PrefixLength == 128 ? UInt128.MaxValue : UInt128.One << (bits - network.PrefixLength);
+            var next = (UInt128)256;
+            var baseValue = IPAddressBits.ToUInt128(network.BaseAddress);
             foreach (var key in pods.Keys.ToList())
             {
                 var pod = pods[key];
@@ -380,7 +379,7 @@ public sealed class ClusterSnapshot
                 IPAddress? candidate = null;
                 while (next < size - 1)
                 {
-                    var address = FromBigInteger(baseValue + next, family);
+                    var address = IPAddressBits.FromUInt128(baseValue + next, family);
                     next++;
                     if (!used.ContainsKey(address))
                     {
@@ -421,21 +420,5 @@ public sealed class ClusterSnapshot
                 Message = $"{assigned} pod address(es) were assigned from the configured pools to pods without status.podIPs, in (namespace, name) order.",
             });
         }
-    }
-
-    private static BigInteger ToBigInteger(IPAddress address) => new(address.GetAddressBytes(), isUnsigned: true, isBigEndian: true);
-
-    private static IPAddress FromBigInteger(BigInteger value, AddressFamily family)
-    {
-        var length = family == AddressFamily.InterNetwork ? 4 : 16;
-        var bytes = new byte[length];
-        value.TryWriteBytes(bytes.AsSpan(), out var written, isUnsigned: true, isBigEndian: true);
-        if (written < length)
-        {
-            Array.Copy(bytes, 0, bytes, length - written, written);
-            Array.Clear(bytes, 0, length - written);
-        }
-
-        return new IPAddress(bytes);
     }
 }

@@ -98,7 +98,7 @@ internal sealed partial class CompilationRun
         {
             if (spec.Current is null)
             {
-                continue; // a selector used only for egress named ports, which never takes this path
+                continue; // a selector that only scopes egress named ports has no peer set of its own
             }
 
             spec.Current = MakePeerSet(spec);

@@ -455,7 +455,6 @@ internal sealed partial class CompilationRun
             if (selector.Matches(ns.Labels))
             {
                 result.Namespaces.Add(ns);
-                result.Names.Add(ns.Name);
                 result.IdentityCount += _identitiesByNamespace.TryGetValue(ns.Name, out var identities) ? identities.Count : 0;
             }
         }
@@ -469,8 +468,6 @@ internal sealed partial class CompilationRun
         private uint[]? _identityIds;
 
         public List<NamespaceDefinition> Namespaces { get; } = [];
-
-        public HashSet<string> Names { get; } = new(StringComparer.Ordinal);
 
         public int IdentityCount { get; set; }
 
@@ -542,11 +539,6 @@ internal sealed partial class CompilationRun
                     }
 
                     peerSpec ??= ToPeerSpec(policy, peer);
-                    if (peerSpec is SelectorPeer selectorPeer)
-                    {
-                        selectorPeer.Selector.Policies.Add(policyIndex);
-                    }
-
                     if (port?.PortName is { } ingressName)
                     {
                         fragment.Rules.Add(new ProtoRule(peerSpec, null, ingressName, port.Protocol, source));
@@ -899,21 +891,10 @@ internal sealed partial class CompilationRun
         state.Current = BuildRuleSet(id, state);
         _ruleSets[memoKey] = state;
         _ruleSetsById[id] = state;
-        foreach (var index in policies.Indices)
-        {
-            if (!_policyRuleSets.TryGetValue(index, out var list))
-            {
-                list = [];
-                _policyRuleSets[index] = list;
-            }
-
-            list.Add(state);
-        }
 
         return state;
     }
 
-    private readonly Dictionary<int, List<RuleSetState>> _policyRuleSets = [];
     private readonly Dictionary<string, (RuleSetState? Ingress, RuleSetState? Egress)> _endpointRuleSets = new(StringComparer.Ordinal);
     private readonly Dictionary<int, RuleSetState> _ruleSetsById = [];
 
@@ -1032,8 +1013,6 @@ internal sealed partial class CompilationRun
         public ImmutableArray<uint> Ids { get; set; }
 
         public SelectorPeer Peer { get; }
-
-        public HashSet<int> Policies { get; } = [];
     }
 
     private sealed class Fragment

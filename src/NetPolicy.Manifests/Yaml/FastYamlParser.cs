@@ -599,16 +599,7 @@ internal sealed class FastYamlParser
             while (Current != ']')
             {
                 sequence.Items.Add(ParseFlowNode());
-                SkipFlowSpace();
-                if (Current == ',')
-                {
-                    _pos++;
-                    SkipFlowSpace();
-                }
-                else if (Current != ']')
-                {
-                    throw Unsupported.Instance;
-                }
+                SkipFlowSeparator(']');
             }
 
             _pos++;
@@ -648,16 +639,7 @@ internal sealed class FastYamlParser
                     mapping.Entries.Add(new(key, value));
                 }
 
-                SkipFlowSpace();
-                if (Current == ',')
-                {
-                    _pos++;
-                    SkipFlowSpace();
-                }
-                else if (Current != '}')
-                {
-                    throw Unsupported.Instance;
-                }
+                SkipFlowSeparator('}');
             }
 
             _pos++;
@@ -680,16 +662,7 @@ internal sealed class FastYamlParser
         while (Current != ']')
         {
             _onObject!(ParseFlowNode(), _delivered++);
-            SkipFlowSpace();
-            if (Current == ',')
-            {
-                _pos++;
-                SkipFlowSpace();
-            }
-            else if (Current != ']')
-            {
-                throw Unsupported.Instance;
-            }
+            SkipFlowSeparator(']');
         }
 
         _pos++;
@@ -747,6 +720,21 @@ internal sealed class FastYamlParser
     }
 
     private static bool IsFlowValueStart(char c) => c is ' ' or '\n' or ',' or ']' or '}' or '[' or '{';
+
+    /// <summary>After a flow item: skips a ',' and the space around it, or stops at the closing bracket; anything else is not handled here.</summary>
+    private void SkipFlowSeparator(char close)
+    {
+        SkipFlowSpace();
+        if (Current == ',')
+        {
+            _pos++;
+            SkipFlowSpace();
+        }
+        else if (Current != close)
+        {
+            throw Unsupported.Instance;
+        }
+    }
 
     private void SkipFlowSpace()
     {
