@@ -1,24 +1,31 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Net;
+using System.Net.Sockets;
 using NetPolicy.Compiler;
+using NetPolicy.Compiler.Bpf;
 
 namespace NetPolicy.Cli;
 
-/// <summary><c>netpol compile</c>: identities and the policy IR, as a report, one JSON document or three files.</summary>
+/// <summary><c>netpol compile</c>: identities and the policy IR, as a report, one JSON document or files (with the BPF map images).</summary>
 internal static class CompileCommand
 {
-    /// <summary>The file names written by <c>--out</c>.</summary>
-    public static readonly string[] OutputFiles = ["identities.json", "ir.json", "diagnostics.json"];
+    /// <summary>The BPF map images' folder under <c>--out</c>.</summary>
+    public const string BpfFolder = "bpf";
+
+    /// <summary>The file names written by <c>--out</c>, relative to the output directory.</summary>
+    public static readonly string[] OutputFiles = ["identities.json", "ir.json", "diagnostics.json", BpfFolder + "/maps.json", BpfFolder + "/maps.bin"];
 
     /// <summary>Creates the command.</summary>
     /// <param name="console">The streams.</param>
     /// <returns>The command.</returns>
     public static Command Create(CliConsole console)
     {
-        var command = new Command("compile", "Compile manifests into security identities and the per-endpoint policy IR.");
+        var command = new Command("compile", "Compile manifests into security identities, the per-endpoint policy IR and BPF map images.");
         var common = CommonOptions.AddTo(command);
         var output = new Option<string?>("--out", "-o")
         {
-            Description = "Write identities.json, ir.json and diagnostics.json to this directory (created if missing).",
+            Description = "Write identities.json, ir.json, diagnostics.json and bpf/maps.json, bpf/maps.bin (the BPF map images) to this directory (created if missing).",
             HelpName = "DIR",
         };
         var format = new Option<string>("--format")
@@ -31,9 +38,17 @@ internal static class CompileCommand
         {
             Description = "Also write each rule set's flattened policy-map entries into ir.json (large: they grow with peers x rules; rules and peerSets already say the same).",
         };
+        var nodeAddresses = new Option<IPAddress[]>("--node-address")
+        {
+            Description = "With --out: a node address to put into the BPF ipcache as the host identity (repeatable).",
+            HelpName = "IP",
+            Arity = ArgumentArity.ZeroOrMore,
+            CustomParser = ParseAddresses,
+        };
         command.Add(output);
         command.Add(format);
         command.Add(entries);
+        command.Add(nodeAddresses);
         command.SetAction(parseResult =>
         {
             var input = common.Load(parseResult, console);
@@ -47,8 +62,16 @@ internal static class CompileCommand
             if (parseResult.GetValue(output) is { } directory)
             {
                 Directory.CreateDirectory(directory);
+                BpfRenderResult? bpf = null;
+                if (policySet is not null)
+                {
+                    bpf = BpfMapRenderer.Render(policySet, new BpfRenderOptions { HostAddresses = [.. parseResult.GetValue(nodeAddresses) ?? []] });
+                    common.PrintDiagnostics(parseResult, console, bpf.Diagnostics);
+                    diagnostics = diagnostics.AddRange(bpf.Diagnostics);
+                }
+
                 JsonOutput.WriteFile(Path.Combine(directory, "diagnostics.json"), indented: true, w => CompileJson.WriteDiagnostics(w, diagnostics));
-                if (policySet is null)
+                if (policySet is null || bpf is null)
                 {
                     console.Error.WriteLine($"netpol: compile failed with {errors} error(s); wrote {Path.Combine(directory, "diagnostics.json")} only.");
                     return exitCode;
@@ -57,7 +80,30 @@ internal static class CompileCommand
                 var includeEntries = parseResult.GetValue(entries);
                 JsonOutput.WriteFile(Path.Combine(directory, "identities.json"), indented: true, w => CompileJson.WriteIdentities(w, policySet));
                 JsonOutput.WriteFile(Path.Combine(directory, "ir.json"), indented: true, w => CompileJson.WriteIr(w, policySet, includeEntries));
+                var bpfDirectory = Path.Combine(directory, BpfFolder);
+                if (bpf.Images is not { } images)
+                {
+                    // Never leave images of an earlier run next to this run's IR: a loader must not pick them up.
+                    foreach (var name in OutputFiles.Where(f => f.StartsWith(BpfFolder + "/", StringComparison.Ordinal)))
+                    {
+                        File.Delete(Path.Combine(directory, name));
+                    }
+
+                    console.Error.WriteLine(
+                        $"netpol: the BPF map images do not fit ({bpf.Diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error)} error(s)); " +
+                        $"wrote identities.json, ir.json and diagnostics.json to {directory}, and no {BpfFolder}/ images.");
+                    return ExitCodes.InputError;
+                }
+
+                Directory.CreateDirectory(bpfDirectory);
+                JsonOutput.WriteFile(Path.Combine(bpfDirectory, "maps.json"), indented: true, images.WriteJson);
+                using (var stream = new FileStream(Path.Combine(bpfDirectory, "maps.bin"), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+                {
+                    images.WriteBinary(stream);
+                }
+
                 console.Out.WriteLine($"{CompileReport.Summary(input.Snapshot, policySet)}; wrote {string.Join(", ", OutputFiles)} to {directory}");
+                console.Out.WriteLine($"bpf: {images}");
                 return exitCode;
             }
 
@@ -77,5 +123,22 @@ internal static class CompileCommand
             return exitCode;
         });
         return command;
+    }
+
+    private static IPAddress[] ParseAddresses(ArgumentResult result)
+    {
+        var addresses = new List<IPAddress>();
+        foreach (var token in result.Tokens)
+        {
+            if (token.Value.IndexOfAny(['.', ':']) < 0 || !IPAddress.TryParse(token.Value, out var address) || address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+            {
+                result.AddError($"'{token.Value}' is not an IPv4 or IPv6 address, for example 10.0.0.1 or fd00::1.");
+                continue;
+            }
+
+            addresses.Add(address);
+        }
+
+        return [.. addresses];
     }
 }

@@ -10,10 +10,10 @@ namespace NetPolicy.Cli;
 internal static class MatrixCommand
 {
     /// <summary>The engines <c>--engine</c> accepts today.</summary>
-    public static readonly string[] Engines = ["reference"];
+    public static readonly string[] Engines = ["reference", "bpf"];
 
     /// <summary>The engines that are planned but not available yet.</summary>
-    public static readonly string[] PlannedEngines = ["bpf", "iptables", "nftables"];
+    public static readonly string[] PlannedEngines = ["iptables", "nftables"];
 
     /// <summary>Creates the command.</summary>
     /// <param name="console">The streams.</param>
@@ -32,7 +32,7 @@ internal static class MatrixCommand
         var protocol = ProtocolOption.Create();
         var engine = new Option<string>("--engine")
         {
-            Description = "What decides the verdicts: reference (the reference evaluator). bpf, iptables and nftables come later.",
+            Description = "What decides the verdicts: reference (the reference evaluator), or bpf (real packets through a network-namespace lab with the BPF datapath attached; root on Linux only). iptables and nftables come later.",
             DefaultValueFactory = _ => "reference",
         };
         engine.Validators.Add(result =>
@@ -44,6 +44,12 @@ internal static class MatrixCommand
                 result.AddError($"--engine '{value}' {what}; available engines: {string.Join(", ", Engines)} ({string.Join(", ", PlannedEngines)} are planned).");
             }
         });
+        var mode = new Option<string>("--mode")
+        {
+            Description = "Enforcement mode of the bpf engine: conntrack (established flows survive policy changes) or strict.",
+            DefaultValueFactory = _ => "conntrack",
+        };
+        mode.AcceptOnlyFromAmong("conntrack", "strict");
         var format = new Option<string>("--format")
         {
             Description = "Output format: table ('.' allowed, 'X' denied), md (Markdown), csv, or json ({port, protocol, pods, allowed}).",
@@ -53,6 +59,7 @@ internal static class MatrixCommand
         command.Add(port);
         command.Add(protocol);
         command.Add(engine);
+        command.Add(mode);
         command.Add(format);
         command.SetAction(parseResult =>
         {
@@ -61,7 +68,19 @@ internal static class MatrixCommand
                 return ExitCodes.InputError;
             }
 
-            var matrix = new PolicyEvaluator(input.Snapshot).Matrix(parseResult.GetProtocol(protocol), parseResult.GetValue(port));
+            ReachabilityMatrix matrix;
+            if (parseResult.GetValue(engine) == "bpf")
+            {
+                if (!TryRunLab(console, input.Snapshot, parseResult.GetProtocol(protocol), parseResult.GetValue(port), parseResult.GetValue(mode), out matrix))
+                {
+                    return ExitCodes.InputError;
+                }
+            }
+            else
+            {
+                matrix = new PolicyEvaluator(input.Snapshot).Matrix(parseResult.GetProtocol(protocol), parseResult.GetValue(port));
+            }
+
             switch (parseResult.GetValue(format))
             {
                 case "json":
@@ -82,6 +101,43 @@ internal static class MatrixCommand
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    private static bool TryRunLab(CliConsole console, NetPolicy.Compiler.ClusterSnapshot snapshot, TransportProtocol protocol, int port, string? mode, out ReachabilityMatrix matrix)
+    {
+        matrix = null!;
+        if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess)
+        {
+            console.Error.WriteLine("netpol: --engine bpf loads BPF programs and builds a network-namespace lab, so it runs only as root on Linux " +
+                "(it needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN); use --engine reference otherwise.");
+            return false;
+        }
+
+        try
+        {
+            var enforcement = mode == "strict" ? NetPolicy.Loader.BpfEnforcementMode.Strict : NetPolicy.Loader.BpfEnforcementMode.Conntrack;
+            matrix = LabMatrixEngine.RunBpfAsync(snapshot, protocol, port, enforcement).GetAwaiter().GetResult();
+            return true;
+        }
+        catch (NetPolicy.Compiler.PolicyCompilationException ex)
+        {
+            foreach (var diagnostic in ex.Diagnostics)
+            {
+                console.Error.WriteLine("netpol: " + diagnostic);
+            }
+
+            return false;
+        }
+        catch (NetPolicy.Loader.KernelOperationException ex)
+        {
+            console.Error.WriteLine("netpol: the bpf engine failed: " + ex.Message);
+            return false;
+        }
+        catch (ArgumentException ex)
+        {
+            console.Error.WriteLine("netpol: the bpf engine cannot run this cluster in its lab: " + ex.Message);
+            return false;
+        }
     }
 
     /// <summary>Writes the matrix contract: <c>{"port", "protocol", "pods", "allowed"}</c>, in this order.</summary>

@@ -2,7 +2,7 @@ namespace NetPolicy.Compiler;
 
 /// <summary>The stable diagnostic codes. Codes are never renumbered or reused.</summary>
 /// <remarks>NP10xx: validation errors the API server would reject. NP11xx: defaulting and informational notes.
-/// NP12xx: manifest reading. NP13xx: compilation limits.</remarks>
+/// NP12xx: manifest reading. NP13xx: compilation limits and artifact rendering (BPF map images).</remarks>
 public static class DiagnosticCodes
 {
     /// <summary>An object name or namespace is missing or not a valid DNS name.</summary>
@@ -97,4 +97,23 @@ public static class DiagnosticCodes
 
     /// <summary>A workload (Deployment, StatefulSet, ...) was turned into one pod from its pod template.</summary>
     public const string WorkloadExpanded = "NP1206";
+
+    /// <summary>A BPF map image would hold more entries than the map's capacity; no images are produced (the
+    /// datapath keeps its current maps). The message names the map, its capacity, the count and the
+    /// <c>BpfRenderOptions</c> property to raise.</summary>
+    public const string BpfMapOverflow = "NP1301";
+
+    /// <summary>A rule-set id is not below <c>BpfRenderOptions.MaxRuleSets</c>, so it has no <c>np_rulesets</c> slot.</summary>
+    public const string BpfRuleSetIdOutOfRange = "NP1302";
+
+    /// <summary>An endpoint id is not below <c>BpfRenderOptions.MaxEndpoints</c>, so it has no <c>np_endpoints</c> slot.</summary>
+    public const string BpfEndpointIdOutOfRange = "NP1303";
+
+    /// <summary>A compiled rule has an action, tier or priority the BPF datapath cannot express yet (only
+    /// NetworkPolicy-tier Allow rules with priority 0–65535).</summary>
+    public const string BpfUnsupportedRule = "NP1304";
+
+    /// <summary>A node address given to the BPF renderer is also a pod IP; the ipcache entry says host, so policies
+    /// no longer see the pod's identity at that address (host-network pods).</summary>
+    public const string BpfHostAddressIsPodAddress = "NP1305";
 }

@@ -14,4 +14,16 @@ public static class NetPolicyEventIds
 
     /// <summary>An incremental compile reused the previous numbering (Debug).</summary>
     public const int IncrementalCompile = 1003;
+
+    /// <summary>The BPF datapath's shared maps were created (Information, once per datapath).</summary>
+    public const int BpfDatapathCreated = 2001;
+
+    /// <summary>Map images were written to the BPF datapath (Debug).</summary>
+    public const int BpfMapsApplied = 2002;
+
+    /// <summary>An endpoint's BPF programs were loaded (Debug).</summary>
+    public const int BpfEndpointLoaded = 2003;
+
+    /// <summary>An endpoint was attached with tc clsact because the kernel has no tcx (Warning).</summary>
+    public const int BpfAttachedWithClsact = 2004;
 }

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace NetPolicy.Compiler;
 
 /// <summary>Thrown by <see cref="CompilationResult.ThrowIfErrors"/>; carries every diagnostic of the compile.</summary>
-public sealed class PolicyCompilationException : Exception
+public sealed class PolicyCompilationException : NetPolicyException
 {
     /// <summary>Initializes the exception.</summary>
     /// <param name="diagnostics">The diagnostics.</param>

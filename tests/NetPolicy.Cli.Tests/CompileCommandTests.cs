@@ -1,11 +1,12 @@
 using System.Text.Json;
+using NetPolicy.Compiler.Bpf;
 
 namespace NetPolicy.Cli.Tests;
 
 public sealed class CompileCommandTests
 {
     [Fact]
-    public void Compile_WithOut_WritesThreeFilesAndSummary()
+    public void Compile_WithOut_WritesThreeFilesBpfImagesAndSummary()
     {
         using var temp = new TempDirectory();
         var output = Path.Combine(temp.Path, "out");
@@ -14,9 +15,58 @@ public sealed class CompileCommandTests
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(["diagnostics.json", "identities.json", "ir.json"], Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        Assert.Single(run.Stdout.TrimEnd().Split('\n'));
-        Assert.Contains("5 pods in 2 namespaces, 2 policies", run.Stdout);
+        Assert.Equal(["maps.bin", "maps.json"], Directory.GetFiles(Path.Combine(output, "bpf")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        var lines = run.Stdout.TrimEnd().Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.Contains("5 pods in 2 namespaces, 2 policies", lines[0]);
+        Assert.EndsWith($"; wrote identities.json, ir.json, diagnostics.json, bpf/maps.json, bpf/maps.bin to {output}", lines[0]);
+        Assert.Equal("bpf: ipcache 5 host + 2 lpm, 5 endpoints, 3 rule sets, 4 policy entries, 4 rule ids", lines[1]);
         Assert.Equal(string.Empty, run.Stderr);
+    }
+
+    [Fact]
+    public void Compile_WithOut_BpfImagesMatchTheLibrary()
+    {
+        using var temp = new TempDirectory();
+
+        Assert.Equal(0, Netpol.Run("compile", Netpol.PaymentsSample, "-o", temp.Path).ExitCode);
+
+        var images = BpfMapImages.ReadBinary(new MemoryStream(File.ReadAllBytes(Path.Combine(temp.Path, "bpf", "maps.bin"))));
+        Assert.Equal(5, images.EndpointIds.Count);
+        Assert.Equal(1u, images.EndpointIds["default/netshoot"]);
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(temp.Path, "bpf", "maps.json")));
+        var maps = doc.RootElement.GetProperty("maps").EnumerateArray().ToList();
+        Assert.Equal(["np_ipcache_host", "np_ipcache_lpm", "np_endpoints", "np_rulesets", "np_policy"], maps.Select(m => m.GetProperty("name").GetString()));
+        Assert.Equal(
+            ["TCP/53", "TCP/5432", "TCP/8080", "UDP/53"],
+            maps[4].GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("ports").GetString()).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Compile_NodeAddress_IsAHostEntryOfTheIPCache()
+    {
+        using var temp = new TempDirectory();
+
+        var run = Netpol.Run("compile", Netpol.PaymentsSample, "-o", temp.Path, "--node-address", "10.0.0.1", "--node-address", "fd00::1");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var images = BpfMapImages.ReadBinary(new MemoryStream(File.ReadAllBytes(Path.Combine(temp.Path, "bpf", "maps.bin"))));
+        Assert.Equal(
+            ["10.0.0.1", "fd00::1"],
+            images.IPCacheHost.Where(e => e.Value.Identity == BpfConstants.IdentityHost).Select(e => e.Key.Address.ToString()).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("10")]
+    [InlineData("10.0.0.0/8")]
+    public void Compile_BadNodeAddress_IsAUsageError(string address)
+    {
+        using var temp = new TempDirectory();
+
+        var run = Netpol.Run("compile", Netpol.PaymentsSample, "-o", temp.Path, "--node-address", address);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"'{address}' is not an IPv4 or IPv6 address, for example 10.0.0.1 or fd00::1.", run.Stderr);
     }
 
     [Fact]
@@ -29,7 +79,7 @@ public sealed class CompileCommandTests
         Assert.Equal(0, Netpol.Run("compile", Netpol.PaymentsSample, "-o", first).ExitCode);
         Assert.Equal(0, Netpol.Run("compile", Netpol.PaymentsSample, "--out", second).ExitCode);
 
-        foreach (var name in new[] { "identities.json", "ir.json", "diagnostics.json" })
+        foreach (var name in new[] { "identities.json", "ir.json", "diagnostics.json", "bpf/maps.json", "bpf/maps.bin" })
         {
             Assert.Equal(File.ReadAllBytes(Path.Combine(first, name)), File.ReadAllBytes(Path.Combine(second, name)));
         }

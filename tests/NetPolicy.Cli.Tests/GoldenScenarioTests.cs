@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Text;
+using NetPolicy.Compiler.Bpf;
 
 namespace NetPolicy.Cli.Tests;
 
 /// <summary>
 /// Golden-file scenarios: each folder under <c>Scenarios/</c> holds an <c>input.yaml</c>, an optional <c>trace.args</c>
 /// (one line of extra <c>netpol trace</c> arguments) and <c>expected/</c>, which must match, byte for byte, what
-/// <c>netpol compile input.yaml -o DIR</c> writes (identities.json, ir.json, diagnostics.json, or diagnostics.json alone
-/// when the compile fails), the standard output of <c>netpol matrix input.yaml --port 80 --protocol TCP --format json</c>
+/// <c>netpol compile input.yaml -o DIR</c> writes (identities.json, ir.json, diagnostics.json and bpf/maps.json as bpf-maps.json,
+/// or diagnostics.json alone when the compile fails; bpf/maps.bin must decode to the same images as bpf/maps.json), the standard output of <c>netpol matrix input.yaml --port 80 --protocol TCP --format json</c>
 /// (matrix-tcp-80.json) and of <c>netpol trace input.yaml ARGS</c> (trace.txt).
 /// </summary>
 /// <remarks>
@@ -28,6 +29,7 @@ public sealed class GoldenScenarioTests
 
     private static readonly string[] s_compileSuccessFiles = ["diagnostics.json", "identities.json", "ir.json"];
     private static readonly string[] s_compileFailureFiles = ["diagnostics.json"];
+    private static readonly string[] s_bpfFiles = ["maps.bin", "maps.json"];
 
     // Environment.CurrentDirectory is process-wide: one scenario at a time.
     private static readonly Lock s_currentDirectoryLock = new();
@@ -145,6 +147,7 @@ public sealed class GoldenScenarioTests
                 {
                     case 0:
                         Assert.True(written.SequenceEqual(s_compileSuccessFiles), $"compile exited 0 but wrote [{string.Join(", ", written)}]\n{compile}");
+                        outputs["bpf-maps.json"] = ReadBpfImages(Path.Combine(outDirectory, "bpf"));
                         break;
                     case 1:
                         Assert.True(written.SequenceEqual(s_compileFailureFiles), $"compile exited 1 but wrote [{string.Join(", ", written)}]\n{compile}");
@@ -175,6 +178,18 @@ public sealed class GoldenScenarioTests
         }
 
         return outputs;
+    }
+
+    /// <summary>Reads bpf/maps.json, after checking that bpf/maps.bin holds the same images.</summary>
+    private static byte[] ReadBpfImages(string directory)
+    {
+        Assert.Equal(s_bpfFiles, Directory.GetFiles(directory).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal));
+        var json = File.ReadAllBytes(Path.Combine(directory, "maps.json"));
+        var binary = File.ReadAllBytes(Path.Combine(directory, "maps.bin"));
+        var images = BpfMapImages.ReadBinary(new MemoryStream(binary));
+        var decoded = JsonOutput.ToBytes(indented: true, images.WriteJson);
+        Assert.True(json.AsSpan().SequenceEqual(decoded), Diff("bpf/maps.json vs. the JSON of bpf/maps.bin", json, decoded));
+        return json;
     }
 
     private static string[]? ReadTraceArgs(string directory)

@@ -47,6 +47,10 @@ internal sealed class NetpolModel
     }
 
     /// <summary>Gets the namespaces, in order.</summary>
+    /// <summary>Gets the recorder of snapshots: while set, every snapshot the model makes is added, so the kernel tests
+    /// (NetPolicy.Loader.Tests) can replay each e2e scenario on a real datapath.</summary>
+    public static AsyncLocal<List<ClusterSnapshot>?> Recorded { get; } = new();
+
     public static ImmutableArray<string> NamespaceNames { get; } = ["x", "y", "z"];
 
     /// <summary>Gets the pod names of every namespace, in order.</summary>
@@ -222,6 +226,7 @@ internal sealed class NetpolModel
         var snapshot = ClusterSnapshot.Create(policies, KubePods(), KubeNamespaces(), SnapshotOptions());
 
         AssertNoErrors(snapshot);
+        Recorded.Value?.Add(snapshot);
         Assert.Equal(AllPods.Length, snapshot.Pods.Count);
         Assert.All(snapshot.Pods.Values, p => Assert.False(p.AddressesAssigned, $"{p.Key} got a pool address; the model gives every pod its own"));
         return snapshot;
@@ -240,6 +245,7 @@ internal sealed class NetpolModel
         var snapshot = ClusterSnapshot.FromModel(ModelNamespaces(), ModelPods(), policies, SnapshotOptions());
 
         AssertNoErrors(snapshot);
+        Recorded.Value?.Add(snapshot);
         return new PolicyEvaluator(snapshot);
     }
 

@@ -1,0 +1,57 @@
+using System.Runtime.Versioning;
+using NetPolicy.Compiler;
+using NetPolicy.Compiler.Bpf;
+using NetPolicy.Compiler.Evaluation;
+using NetPolicy.Compiler.Model;
+using NetPolicy.Loader;
+using NetPolicy.Loader.Lab;
+
+namespace NetPolicy.Cli;
+
+/// <summary>Runs a matrix through a network-namespace lab with a real datapath attached: every pod in a namespace of
+/// its own, a server on the port in every pod, and real packets between them.</summary>
+[SupportedOSPlatform("linux")]
+internal static class LabMatrixEngine
+{
+    /// <summary>Runs the matrix with the BPF datapath.</summary>
+    /// <param name="snapshot">The cluster.</param>
+    /// <param name="protocol">The protocol.</param>
+    /// <param name="port">The port.</param>
+    /// <param name="mode">The enforcement mode.</param>
+    /// <returns>The matrix, in snapshot pod order like the reference engine's.</returns>
+    public static async Task<ReachabilityMatrix> RunBpfAsync(ClusterSnapshot snapshot, TransportProtocol protocol, int port, BpfEnforcementMode mode)
+    {
+        var policySet = new PolicyCompiler().Compile(snapshot).ThrowIfErrors();
+        var images = BpfMapRenderer.Render(policySet).ThrowIfErrors();
+        var pods = snapshot.Pods.Values.ToList();
+        var keys = pods.Select(p => p.Key).ToList();
+        await using var lab = await NetworkLab.CreateAsync(pods.Select(p => new LabPod(p.Key, p.Addresses))).ConfigureAwait(false);
+        using var datapath = BpfDatapath.Create(new BpfDatapathOptions { Mode = mode });
+        datapath.Apply(images);
+        var attachments = new List<BpfEndpointAttachment>();
+        try
+        {
+            foreach (var pod in pods)
+            {
+                attachments.Add(datapath.Attach(images.EndpointIds[pod.Key], lab.Node, lab.Endpoints[pod.Key].HostInterfaceIndex));
+            }
+
+            var rows = await lab.ProbeMatrixAsync(keys, ToLab(protocol), port).ConfigureAwait(false);
+            return new ReachabilityMatrix(protocol, port, [.. keys], rows);
+        }
+        finally
+        {
+            foreach (var attachment in attachments)
+            {
+                attachment.Dispose();
+            }
+        }
+    }
+
+    private static LabProtocol ToLab(TransportProtocol protocol) => protocol switch
+    {
+        TransportProtocol.Tcp => LabProtocol.Tcp,
+        TransportProtocol.Udp => LabProtocol.Udp,
+        _ => LabProtocol.Sctp,
+    };
+}
