@@ -18,9 +18,11 @@ need_dotnet() {
   fi
 }
 
-# Packages the kernel tests of later parts use; installed only when missing and only where apt and root are available.
+# Packages the tests need: iproute2 (the network-namespace lab), libbpf1 (the loader's libbpf.so.1), clang-14 and
+# libbpf-dev (rebuilding bpf-templates to check the committed objects). Installed only when missing, where apt and root
+# are available.
 install_test_prerequisites() {
-  local wanted=(iproute2) missing=()
+  local wanted=(iproute2 libbpf1 libbpf-dev clang-14) missing=()
   for pkg in "${wanted[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
@@ -55,6 +57,8 @@ case "${1:-}" in
   test)
     need_dotnet
     install_test_prerequisites
+    # The committed datapath objects must be what their sources build to.
+    bpf-templates/build.sh --check
     dotnet build NetPolicy.Compiler.sln -c Release -nologo -v quiet
     log=$(mktemp)
     status=0

@@ -148,6 +148,13 @@ struct np_event {
 	__u8 daddr[16];
 };
 
+/* np_event only travels through the ring buffer, so it has no BTF in the object: pin its layout here. */
+_Static_assert(sizeof(struct np_event) == 72, "struct np_event layout");
+_Static_assert(__builtin_offsetof(struct np_event, rule_id) == 24, "struct np_event layout");
+_Static_assert(__builtin_offsetof(struct np_event, sport) == 34, "struct np_event layout");
+_Static_assert(__builtin_offsetof(struct np_event, saddr) == 40, "struct np_event layout");
+_Static_assert(__builtin_offsetof(struct np_event, daddr) == 56, "struct np_event layout");
+
 /* ---- np_stats: BPF_MAP_TYPE_PERCPU_ARRAY of __u64 counters. ---- */
 #define NP_STAT_ALLOWED 0
 #define NP_STAT_DROPPED 1

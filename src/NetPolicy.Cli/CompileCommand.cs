@@ -84,9 +84,12 @@ internal static class CompileCommand
                 if (bpf.Images is not { } images)
                 {
                     // Never leave images of an earlier run next to this run's IR: a loader must not pick them up.
-                    foreach (var name in OutputFiles.Where(f => f.StartsWith(BpfFolder + "/", StringComparison.Ordinal)))
+                    if (Directory.Exists(bpfDirectory))
                     {
-                        File.Delete(Path.Combine(directory, name));
+                        foreach (var name in OutputFiles.Where(f => f.StartsWith(BpfFolder + "/", StringComparison.Ordinal)))
+                        {
+                            File.Delete(Path.Combine(directory, name));
+                        }
                     }
 
                     console.Error.WriteLine(

@@ -4,7 +4,8 @@ using BenchmarkDotNet.Running;
 
 namespace NetPolicy.Benchmarks;
 
-/// <summary>Runs the benchmarks, or one of the commands <c>generate</c>, <c>measure</c> and <c>verify</c> (see README.md).</summary>
+/// <summary>Runs the benchmarks, or one of the commands <c>generate</c>, <c>measure</c>, <c>verify</c>, <c>bpf-packet</c>
+/// and <c>bpf-update</c> (see README.md).</summary>
 internal static class Program
 {
     public static int Main(string[] args)
@@ -17,6 +18,8 @@ internal static class Program
                 return MeasureCommand.Run(Options.Parse(args.AsSpan(1)));
             case "verify":
                 return VerifyCommand.Run(Options.Parse(args.AsSpan(1)));
+            case "bpf-packet" or "bpf-update":
+                return Bpf(args[0], args.AsSpan(1));
             case "-h" or "--help" or "help" when args.Length == 1:
                 Console.WriteLine("""
                     Usage:
@@ -24,12 +27,25 @@ internal static class Program
                       dotnet run -c Release --project tests/NetPolicy.Benchmarks -- generate --namespaces 25000 --pods 100000 --policies 75000 --seed 1 --out /tmp/big.yaml
                       dotnet run -c Release --project tests/NetPolicy.Benchmarks -- measure [--namespaces N --pods N --policies N --seed S --incremental K]
                       dotnet run -c Release --project tests/NetPolicy.Benchmarks -- verify [--namespaces N --pods N --policies N --seed S]
+                      sudo dotnet run -c Release --project tests/NetPolicy.Benchmarks -- bpf-packet [--ipcache 100000 --entries 100,1000,4096,16384,65536 --repeat 1000000 --runs 5]
+                      sudo dotnet run -c Release --project tests/NetPolicy.Benchmarks -- bpf-update [--namespaces 1000 --pods 10000 --policies 3000 --seed 1 --changes 100 --warmup 6]
                     """);
                 return 0;
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return 0;
         }
+    }
+
+    private static int Bpf(string command, ReadOnlySpan<string> args)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Console.Error.WriteLine($"{command} needs Linux with BPF (and root): it loads the datapath and runs it with BPF_PROG_TEST_RUN.");
+            return 2;
+        }
+
+        return command == "bpf-packet" ? BpfPacketCommand.Run(args) : BpfUpdateCommand.Run(args);
     }
 
     private static int Generate(Options options)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NetPolicy.Loader.Tests.Support;
 
 namespace NetPolicy.Cli.Tests;
 
@@ -90,7 +91,6 @@ public sealed class MatrixCommandTests
     }
 
     [Theory]
-    [InlineData("bpf")]
     [InlineData("iptables")]
     [InlineData("nftables")]
     [InlineData("foo")]
@@ -100,9 +100,24 @@ public sealed class MatrixCommandTests
 
         Assert.True(run.ExitCode == 2, run.ToString());
         Assert.Contains($"--engine '{engine}'", run.Stderr);
-        Assert.Contains("available engines: reference", run.Stderr);
-        Assert.Contains("bpf, iptables, nftables", run.Stderr);
+        Assert.Contains("available engines: reference, bpf", run.Stderr);
+        Assert.Contains("iptables, nftables are planned", run.Stderr);
         Assert.Equal(string.Empty, run.Stdout);
+    }
+
+    [KernelTheory]
+    [InlineData("TCP", "8080", "conntrack")]
+    [InlineData("UDP", "53", "strict")]
+    [InlineData("SCTP", "5432", "conntrack")]
+    public void Matrix_EngineBpf_PrintsExactlyTheReferenceJson(string protocol, string port, string mode)
+    {
+        var reference = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", port, "--protocol", protocol, "--format", "json");
+
+        var bpf = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", port, "--protocol", protocol, "--format", "json", "--engine", "bpf", "--mode", mode);
+
+        Assert.True(bpf.ExitCode == 0, bpf.ToString());
+        Assert.Equal(reference.Stdout, bpf.Stdout);
+        Assert.Contains("false", bpf.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

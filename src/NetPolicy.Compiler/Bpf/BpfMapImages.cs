@@ -103,7 +103,7 @@ public sealed partial class BpfMapImages : IEquatable<BpfMapImages>
     public bool Equals(BpfMapImages? other) =>
         other is not null && (ReferenceEquals(this, other) ||
         (Maps.SequenceEqual(other.Maps) &&
-         EndpointIds.Count == other.EndpointIds.Count && EndpointIds.SequenceEqual(other.EndpointIds) &&
+         EndpointIds.Count == other.EndpointIds.Count && EndpointIds.Zip(other.EndpointIds).All(p => p.First.Key == p.Second.Key && p.First.Value == p.Second.Value) &&
          RuleAttribution.Count == other.RuleAttribution.Count &&
          RuleAttribution.Zip(other.RuleAttribution).All(p => p.First.Key == p.Second.Key && p.First.Value.SequenceEqual(p.Second.Value))));
 

@@ -115,14 +115,26 @@ public static class BpfMapRenderer
         }
         else
         {
-            foreach (var (pod, id) in endpointIds.Where(p => p.Value >= (uint)options.MaxEndpoints))
+            var outOfRange = endpointIds.Where(p => p.Value >= (uint)options.MaxEndpoints).OrderBy(p => p.Value).ToList();
+            if (outOfRange.Count == 1)
             {
+                var (pod, id) = outOfRange[0];
                 diagnostics.Add(Error(
                     DiagnosticCodes.BpfEndpointIdOutOfRange,
                     $"endpoint id {id} has no {BpfConstants.EndpointsMapName} slot: ids must be below BpfRenderOptions.MaxEndpoints ({options.MaxEndpoints}); " +
                     $"raise MaxEndpoints to at least {(ulong)id + 1}, or leave the pod out of BpfRenderOptions.EndpointIds so it gets a lower id.",
                     "Pod",
                     pod));
+            }
+            else if (outOfRange.Count > 1)
+            {
+                // One diagnostic for all of them: a table grown past the map would otherwise give one line per pod.
+                var last = outOfRange[^1].Value;
+                diagnostics.Add(Error(
+                    DiagnosticCodes.BpfEndpointIdOutOfRange,
+                    $"{outOfRange.Count} endpoint ids ({outOfRange[0].Value}-{last}, of {Sample(outOfRange.Select(p => p.Key))}) have no {BpfConstants.EndpointsMapName} slot: " +
+                    $"ids must be below BpfRenderOptions.MaxEndpoints ({options.MaxEndpoints}); raise MaxEndpoints to at least {(ulong)last + 1}, " +
+                    "or leave those pods out of BpfRenderOptions.EndpointIds so they get lower ids."));
             }
         }
 
@@ -144,16 +156,13 @@ public static class BpfMapRenderer
         var policyCount = 0L;
         var unsupported = new SortedDictionary<(string Reason, string Reference), RuleReference>(s_ordinalPairs);
         var flattener = new Flattener(policySet, unsupported);
+        var ruleSetsOutOfRange = new List<(RuleSet RuleSet, int Users)>();
         foreach (var (id, users) in usedRuleSets)
         {
             var ruleSet = policySet.RuleSets[id];
             if (id < 0 || id >= options.MaxRuleSets)
             {
-                diagnostics.Add(Error(
-                    DiagnosticCodes.BpfRuleSetIdOutOfRange,
-                    $"rule set {id} ({(ruleSet.Direction == PolicyDirection.Ingress ? "ingress" : "egress")}, used by {users} endpoint(s)) has no {BpfConstants.RuleSetsMapName} slot: " +
-                    $"ids must be below BpfRenderOptions.MaxRuleSets ({options.MaxRuleSets}); raise MaxRuleSets to at least {(long)id + 1}, " +
-                    "or compile without a previous result so rule sets are numbered from 1 again."));
+                ruleSetsOutOfRange.Add((ruleSet, users));
             }
 
             // Once np_policy overflows, only count: the diagnostic says how many entries are needed, and nothing is kept.
@@ -168,6 +177,25 @@ public static class BpfMapRenderer
             {
                 policy.Clear();
             }
+        }
+
+        if (ruleSetsOutOfRange.Count == 1)
+        {
+            var (ruleSet, users) = ruleSetsOutOfRange[0];
+            diagnostics.Add(Error(
+                DiagnosticCodes.BpfRuleSetIdOutOfRange,
+                $"rule set {ruleSet.Id} ({(ruleSet.Direction == PolicyDirection.Ingress ? "ingress" : "egress")}, used by {users} endpoint(s)) has no {BpfConstants.RuleSetsMapName} slot: " +
+                $"ids must be below BpfRenderOptions.MaxRuleSets ({options.MaxRuleSets}); raise MaxRuleSets to at least {(long)ruleSet.Id + 1}, " +
+                "or compile without a previous result so rule sets are numbered from 1 again."));
+        }
+        else if (ruleSetsOutOfRange.Count > 1)
+        {
+            var (first, last) = (ruleSetsOutOfRange[0].RuleSet.Id, ruleSetsOutOfRange[^1].RuleSet.Id);
+            diagnostics.Add(Error(
+                DiagnosticCodes.BpfRuleSetIdOutOfRange,
+                $"{ruleSetsOutOfRange.Count} rule sets ({first}-{last}, used by {ruleSetsOutOfRange.Sum(r => r.Users)} endpoint(s)) have no {BpfConstants.RuleSetsMapName} slot: " +
+                $"ids must be below BpfRenderOptions.MaxRuleSets ({options.MaxRuleSets}); raise MaxRuleSets to at least {(long)last + 1}, " +
+                "or compile without a previous result so rule sets are numbered from 1 again."));
         }
 
         foreach (var ((reason, _), reference) in unsupported)
@@ -342,6 +370,13 @@ public static class BpfMapRenderer
                 DiagnosticCodes.BpfMapOverflow,
                 $"{map} needs {count} entries but holds {capacity}; raise BpfRenderOptions.{option} to at least {count} (the loader creates the map with that max_entries)."));
         }
+    }
+
+    /// <summary>Names the first three items and how many more there are.</summary>
+    private static string Sample(IEnumerable<string> items)
+    {
+        var list = items.ToList();
+        return string.Join(", ", list.Take(3)) + (list.Count > 3 ? $" and {list.Count - 3} more" : string.Empty);
     }
 
     private static PolicyDiagnostic Error(string code, string message, string? kind = null, string? name = null, string? field = null) => new()

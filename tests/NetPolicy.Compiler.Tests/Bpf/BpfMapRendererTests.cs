@@ -291,6 +291,22 @@ public sealed class BpfMapRendererTests
     }
 
     [Fact]
+    public void Render_ManyEndpointIdsTooLarge_ReportOneDiagnostic()
+    {
+        var result = BpfMapRenderer.Render(BpfFixture.Compile(), new BpfRenderOptions
+        {
+            MaxEndpoints = 100,
+            EndpointIds = new Dictionary<string, uint> { ["a/db"] = 100, ["a/api"] = 101, ["a/web"] = 200, ["b/client"] = 150 },
+        });
+
+        Assert.Null(result.Images);
+        Assert.Equal(
+            "error NP1303: 4 endpoint ids (100-200, of a/db, a/api, b/client and 1 more) have no np_endpoints slot: ids must be below BpfRenderOptions.MaxEndpoints (100); " +
+            "raise MaxEndpoints to at least 201, or leave those pods out of BpfRenderOptions.EndpointIds so they get lower ids.",
+            Assert.Single(result.Diagnostics).ToString());
+    }
+
+    [Fact]
     public void Render_RuleSetIdTooLarge_ReportsRuleSetIdOutOfRange()
     {
         var ir = BpfFixture.Compile();
@@ -355,7 +371,11 @@ public sealed class BpfMapRendererTests
     {
         var result = BpfMapRenderer.Render(BpfFixture.Compile(), new BpfRenderOptions { MaxPolicyEntries = 1, MaxIPCacheLpmEntries = 1, MaxRuleSets = 1 });
 
-        Assert.Equal(["NP1301", "NP1302", "NP1302", "NP1302", "NP1302", "NP1301"], result.Diagnostics.Select(d => d.Code));
+        Assert.Equal(["NP1301", "NP1302", "NP1301"], result.Diagnostics.Select(d => d.Code));
+        Assert.Equal(
+            "4 rule sets (1-4, used by 4 endpoint(s)) have no np_rulesets slot: ids must be below BpfRenderOptions.MaxRuleSets (1); raise MaxRuleSets to at least 5, " +
+            "or compile without a previous result so rule sets are numbered from 1 again.",
+            result.Diagnostics[1].Message);
     }
 
     [Fact]
