@@ -110,6 +110,41 @@ public sealed class BpfLabTests
         }
     }
 
+    [KernelTheory]
+    [InlineData(LabProtocol.Tcp)]
+    [InlineData(LabProtocol.Udp)]
+    public async Task ProbeMatrix_IPv6IsolatedPods_NeighbourDiscoveryKeepsWorking(LabProtocol protocol)
+    {
+        // Every pod of x is isolated both ways; x/a accepts port 80 from y and may send to z. Allowed IPv6 flows into and
+        // out of isolated pods need neighbour discovery to pass their programs, which police every other ICMPv6 packet.
+        var snapshot = NetpolModel.IPv6.Snapshot(
+            Netpol.Policy("x", "deny-all").Ingress().Egress(),
+            Netpol.Policy("x", "a-in", Netpol.Labels("pod", "a")).Ingress(Netpol.IngressRule([Netpol.Peer(namespaceSelector: Netpol.NamespaceNamed("y"))], [Netpol.Port(80, ToModel(protocol))])),
+            Netpol.Policy("x", "a-out", Netpol.Labels("pod", "a")).Egress(Netpol.EgressRule([Netpol.Peer(namespaceSelector: Netpol.NamespaceNamed("z"))])));
+        await using var lab = await NetworkLab.CreateAsync(snapshot.Pods.Values.Select(p => new LabPod(p.Key, p.Addresses)), LabOptions);
+        using var datapath = BpfDatapath.Create();
+        var images = Render(snapshot, datapath);
+        datapath.Apply(images);
+        var attachments = lab.Endpoints.Values.Select(p => datapath.Attach(images.EndpointIds[p.Key], lab.Node, p.HostInterfaceIndex)).ToList();
+        try
+        {
+            var pods = snapshot.Pods.Values.Select(p => p.Key).ToList();
+            var expected = new PolicyEvaluator(snapshot).Matrix(ToModel(protocol), 80);
+
+            var actual = await lab.ProbeMatrixAsync(pods, protocol, 80);
+
+            Assert.Equal(expected.Allowed.Select(r => r.ToArray()).ToArray(), actual.Select(r => r.ToArray()).ToArray());
+            Assert.Contains(true, expected.Allowed[pods.IndexOf("y/b")]);
+            Assert.True(expected["y/b", "x/a"]);
+            Assert.True(expected["x/a", "z/c"]);
+            Assert.False(expected["z/c", "x/a"]);
+        }
+        finally
+        {
+            attachments.ForEach(a => a.Dispose());
+        }
+    }
+
     [KernelFact]
     public async Task Drop_IsReportedInEventRingBuffer_WithEndpointAddressesAndReason()
     {
