@@ -30,12 +30,14 @@ public sealed partial class BpfDatapath : IDisposable
     private readonly BpfObject _maps;
     private readonly Dictionary<uint, BpfObject> _endpoints = [];
     private readonly Lock _lock = new();
+    private bool _reusedPins;
     private bool _disposed;
 
-    private BpfDatapath(BpfDatapathOptions options, BpfObject maps)
+    private BpfDatapath(BpfDatapathOptions options, BpfObject maps, bool reusedPins)
     {
         _options = options;
         _maps = maps;
+        _reusedPins = reusedPins;
         _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("NetPolicy.Loader");
     }
 
@@ -56,6 +58,7 @@ public sealed partial class BpfDatapath : IDisposable
         var sizes = options.MapSizes ?? new BpfRenderOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConntrackEntries, 1);
         var maps = BpfObject.OpenDatapath();
+        var pinned = new List<BpfMap>();
         try
         {
             maps.GetMap(BpfConstants.IPCacheHostMapName).SetMaxEntries((uint)sizes.MaxIPCacheHostEntries);
@@ -65,8 +68,31 @@ public sealed partial class BpfDatapath : IDisposable
             maps.GetMap(BpfConstants.PolicyMapName).SetMaxEntries((uint)sizes.MaxPolicyEntries);
             maps.GetMap(BpfConstants.ConntrackMapName).SetMaxEntries((uint)options.MaxConntrackEntries);
             maps.SetReadOnlyData(Config(options, 0));
+            if (options.PinDirectory is { } directory)
+            {
+                PreparePinDirectory(directory);
+                foreach (var map in maps.Maps.Where(m => !m.IsInternal))
+                {
+                    var path = Path.Combine(directory, map.Name);
+                    if (File.Exists(path))
+                    {
+                        var existing = BpfMap.OpenPinned(path);
+                        pinned.Add(existing);
+                        map.ReuseFrom(existing);
+                    }
+                }
+            }
+
             maps.Load();
-            var datapath = new BpfDatapath(options, maps);
+            if (options.PinDirectory is { } pinDirectory)
+            {
+                foreach (var map in maps.Maps.Where(m => !m.IsInternal && !File.Exists(Path.Combine(pinDirectory, m.Name))))
+                {
+                    map.Pin(Path.Combine(pinDirectory, map.Name));
+                }
+            }
+
+            var datapath = new BpfDatapath(options, maps, pinned.Count > 0);
             if (datapath._logger.IsEnabled(LogLevel.Information))
             {
                 datapath._logger.DatapathCreated(DatapathObject.BuildInfo.Split('\n')[0]);
@@ -78,6 +104,36 @@ public sealed partial class BpfDatapath : IDisposable
         {
             maps.Dispose();
             throw;
+        }
+        finally
+        {
+            // The loaded object holds its own references to reused maps.
+            pinned.ForEach(m => m.Dispose());
+        }
+    }
+
+    /// <summary>Removes the pins of <see cref="BpfDatapathOptions.PinDirectory"/> (the maps then go with the last
+    /// program or process that uses them).</summary>
+    public void Unpin()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_options.PinDirectory is not { } directory)
+        {
+            return;
+        }
+
+        foreach (var map in _maps.Maps.Where(m => !m.IsInternal))
+        {
+            var path = Path.Combine(directory, map.Name);
+            if (File.Exists(path))
+            {
+                File.Delete(path);
+            }
+        }
+
+        if (Directory.Exists(directory) && !Directory.EnumerateFileSystemEntries(directory).Any())
+        {
+            Directory.Delete(directory);
         }
     }
 
@@ -105,6 +161,13 @@ public sealed partial class BpfDatapath : IDisposable
             int upserted = 0, deleted = 0;
             if (Images is null)
             {
+                if (_reusedPins)
+                {
+                    // Maps reused from pins hold what an earlier process wrote: remove what these images do not hold.
+                    deleted += RemoveStale(images);
+                    _reusedPins = false;
+                }
+
                 foreach (var name in new[] { BpfConstants.PolicyMapName, BpfConstants.RuleSetsMapName, BpfConstants.IPCacheLpmMapName, BpfConstants.IPCacheHostMapName, BpfConstants.EndpointsMapName })
                 {
                     var image = images.GetMap(name);
@@ -251,6 +314,58 @@ public sealed partial class BpfDatapath : IDisposable
             _endpoints.Clear();
             _maps.Dispose();
         }
+    }
+
+    private static void PreparePinDirectory(string directory)
+    {
+        var parent = Path.GetDirectoryName(Path.GetFullPath(directory)) ?? "/";
+        if (string.Equals(parent, BpfFileSystem.DefaultPath, StringComparison.Ordinal))
+        {
+            BpfFileSystem.EnsureMounted();
+        }
+
+        if (!BpfFileSystem.IsMounted(parent) && !BpfFileSystem.IsMounted(directory))
+        {
+            throw new ArgumentException($"pin directory '{directory}' is not on a bpffs; use a directory below a bpffs mount such as {BpfFileSystem.DefaultPath}.", nameof(directory));
+        }
+
+        Directory.CreateDirectory(directory);
+    }
+
+    private int RemoveStale(BpfMapImages images)
+    {
+        var removed = 0;
+        foreach (var name in s_imageMaps)
+        {
+            var map = _maps.GetMap(name);
+            var image = images.GetMap(name);
+            if (map.Type is NetPolicy.Loader.Bpf.BpfMapType.Array)
+            {
+                var zero = new byte[map.ValueSize];
+                var value = new byte[map.ValueSize];
+                for (uint index = 0; index < map.MaxEntries; index++)
+                {
+                    var key = BitConverter.GetBytes(index);
+                    if (!image.TryGetValue(key, out _) && map.TryLookup(key, value) && value.AsSpan().IndexOfAnyExcept((byte)0) >= 0)
+                    {
+                        map.Update(key, zero);
+                        removed++;
+                    }
+                }
+            }
+            else
+            {
+                foreach (var key in map.GetKeys().ToList())
+                {
+                    if (!image.TryGetValue(key, out _))
+                    {
+                        removed += map.Delete(key) ? 1 : 0;
+                    }
+                }
+            }
+        }
+
+        return removed;
     }
 
     private static byte[] Config(BpfDatapathOptions options, uint endpointId)

@@ -36,6 +36,14 @@ public sealed class BpfDatapathOptions
     /// <value>Default 262,144 flows.</value>
     public int MaxConntrackEntries { get; set; } = 262144;
 
+    /// <summary>Gets or sets a bpffs directory where the shared maps are pinned, so they (and the conntrack state) outlive
+    /// the process: a datapath created again with the same directory reuses them, and its first
+    /// <see cref="BpfDatapath.Apply"/> removes whatever the new images do not hold.</summary>
+    /// <value>Default <see langword="null"/>: nothing is pinned and the maps go when the datapath and its programs do.
+    /// The directory is created when missing; its parent must be on a bpffs (for example <c>/sys/fs/bpf/netpolicy</c>;
+    /// <c>/sys/fs/bpf</c> is mounted when it is not).</value>
+    public string? PinDirectory { get; set; }
+
     /// <summary>Gets or sets the logger factory.</summary>
     /// <value>Default: no logging.</value>
     public ILoggerFactory? LoggerFactory { get; set; }

@@ -179,6 +179,40 @@ public sealed class BpfLabTests
         Assert.True(datapath.ReadStatistics().Dropped >= 1);
     }
 
+    [KernelFact]
+    public async Task Allow_WithEmitAllowEvents_IsReportedWithTheRuleThatAllowedIt()
+    {
+        var snapshot = NetpolModel.IPv4.Snapshot(
+            Netpol.Policy("x", "allow-y", Netpol.Labels("pod", "a")).Ingress(Netpol.IngressRule([Netpol.Peer(namespaceSelector: Netpol.NamespaceNamed("y"))], [Netpol.Port(80)])));
+        await using var lab = await NetworkLab.CreateAsync(snapshot.Pods.Values.Where(p => p.Key is "x/a" or "y/a").Select(p => new LabPod(p.Key, p.Addresses)), LabOptions);
+        using var datapath = BpfDatapath.Create(new BpfDatapathOptions { EmitAllowEvents = true });
+        var images = Render(snapshot, datapath);
+        datapath.Apply(images);
+        var attachments = lab.Endpoints.Values.Select(p => datapath.Attach(images.EndpointIds[p.Key], lab.Node, p.HostInterfaceIndex)).ToList();
+        var events = new List<BpfVerdictEvent>();
+        try
+        {
+            using var reader = datapath.OpenEvents(events.Add);
+
+            Assert.True(await lab.ProbeAsync("y/a", NetpolModel.IPv4Of("x/a"), LabProtocol.Tcp, 80));
+            reader.Poll(TimeSpan.FromMilliseconds(100));
+        }
+        finally
+        {
+            attachments.ForEach(a => a.Dispose());
+        }
+
+        var ingress = Assert.Single(events, e => e.Direction == "ingress" && e.Raw.DestinationPort == 80);
+        Assert.False(ingress.Dropped);
+        Assert.Equal("policy", ingress.Reason);
+        var rule = Assert.Single(images.RuleAttribution[ingress.Raw.RuleId]);
+        Assert.Equal("x/allow-y", rule.Policy);
+        Assert.Equal("spec.ingress[0]", rule.RulePath);
+        var egress = Assert.Single(events, e => e.Direction == "egress" && e.Raw.DestinationPort == 80);
+        Assert.Equal("not-isolated", egress.Reason);
+        Assert.Equal(BpfConstants.RuleNone, egress.Raw.RuleId);
+    }
+
     private static BpfMapImages Render(ClusterSnapshot snapshot, BpfDatapath datapath) =>
         BpfMapRenderer.Render(new PolicyCompiler().Compile(snapshot).ThrowIfErrors(), new BpfRenderOptions { EndpointIds = datapath.Images?.EndpointIds }).ThrowIfErrors();
 
