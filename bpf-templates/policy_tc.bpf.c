@@ -124,6 +124,13 @@ static __always_inline void np_map_v4(__u8 *dst, __be32 addr)
 	__builtin_memcpy(dst + 12, &addr, 4);
 }
 
+static __always_inline int np_is_v4_mapped(const __u8 *addr)
+{
+	const __u32 *words = (const __u32 *)addr;
+
+	return words[0] == 0 && words[1] == 0 && words[2] == bpf_htonl(0x0000ffff);
+}
+
 static __always_inline int np_load_ports(struct __sk_buff *skb, __u32 offset, struct np_flow *flow)
 {
 	__u16 ports[2];
@@ -182,6 +189,9 @@ static __always_inline int np_parse(struct __sk_buff *skb, struct np_flow *flow)
 		flow->family = 6;
 		__builtin_memcpy(flow->saddr, &ip6->saddr, 16);
 		__builtin_memcpy(flow->daddr, &ip6->daddr, 16);
+		/* IPv4-mapped addresses never appear on the wire; here they would borrow an IPv4 identity. */
+		if (np_is_v4_mapped(flow->saddr) || np_is_v4_mapped(flow->daddr))
+			return NP_PARSE_DROP;
 		next = ip6->nexthdr;
 
 		/* Skip up to four extension headers (hop-by-hop, routing, destination options, fragment). */
@@ -386,6 +396,18 @@ static __always_inline int np_handle(struct __sk_buff *skb, const __u8 direction
 		np_emit(&flow, 0, direction, 0, NP_RULE_NOT_PROGRAMMED, NP_REASON_NOT_PROGRAMMED, NP_VERDICT_DROP);
 		return NP_DROP;
 	}
+	if (direction == NP_DIR_EGRESS) {
+		/* Anti-spoofing: a pod sends only from its own addresses, so it can never borrow another pod's identity
+		 * (or the node's exemption) at the destination. */
+		const struct np_ipcache_value *self = bpf_map_lookup_elem(&np_ipcache_host, flow.saddr);
+
+		if (!self || self->identity != ep->identity) {
+			np_count(NP_STAT_DROPPED);
+			np_emit(&flow, ep, direction, self, NP_RULE_SPOOFED, NP_REASON_SPOOFED, NP_VERDICT_DROP);
+			return NP_DROP;
+		}
+	}
+
 	isolated = ep->flags & (direction == NP_DIR_INGRESS ? NP_EP_INGRESS_ISOLATED : NP_EP_EGRESS_ISOLATED);
 	ruleset = direction == NP_DIR_INGRESS ? ep->ingress_ruleset : ep->egress_ruleset;
 	now = bpf_ktime_get_ns();

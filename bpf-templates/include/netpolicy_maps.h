@@ -36,6 +36,7 @@
 #define NP_RULE_DEFAULT_DENY 0xFFFFFFFFu /* dropped: the endpoint is isolated and no rule allows the flow */
 #define NP_RULE_NOT_PROGRAMMED 0xFFFFFFFEu /* dropped: the endpoint has no entry in np_endpoints (fails closed) */
 #define NP_RULE_HOST 0xFFFFFFFDu         /* allowed: node-local traffic to the pod (kubelet probes) */
+#define NP_RULE_SPOOFED 0xFFFFFFFCu      /* dropped: the pod sent from an address that is not its own */
 
 /* ---- np_ipcache_host: BPF_MAP_TYPE_HASH, exact /32 and /128 entries (pod IPs). Looked up first. ---- */
 struct np_ipcache_host_key {
@@ -128,6 +129,7 @@ struct np_ct_value {
 #define NP_REASON_DEFAULT_DENY 16  /* dropped: isolated and no rule matched */
 #define NP_REASON_NOT_PROGRAMMED 17 /* dropped: the endpoint has no np_endpoints entry */
 #define NP_REASON_REVOKED 18       /* dropped (strict mode): an established flow is no longer allowed */
+#define NP_REASON_SPOOFED 19       /* dropped: the source address is not one of the sending pod's (np_ipcache_host) */
 
 struct np_event {
 	__u64 timestamp_ns;

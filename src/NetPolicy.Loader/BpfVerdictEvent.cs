@@ -19,7 +19,7 @@ public sealed record BpfVerdictEvent(BpfEvent Raw)
     /// <summary>Gets the direction of the endpoint's policy that decided: ingress (the pod receives) or egress (it sends).</summary>
     public string Direction => Raw.Direction == BpfConstants.DirectionIngress ? "ingress" : "egress";
 
-    /// <summary>Gets the reason, as a word: policy, not-isolated, host, default-deny, not-programmed, revoked.</summary>
+    /// <summary>Gets the reason, as a word: policy, not-isolated, host, default-deny, not-programmed, revoked, spoofed.</summary>
     public string Reason => Raw.Reason switch
     {
         BpfConstants.ReasonPolicy => "policy",
@@ -28,6 +28,7 @@ public sealed record BpfVerdictEvent(BpfEvent Raw)
         BpfConstants.ReasonDefaultDeny => "default-deny",
         BpfConstants.ReasonNotProgrammed => "not-programmed",
         BpfConstants.ReasonRevoked => "revoked",
+        BpfConstants.ReasonSpoofed => "spoofed",
         _ => "reason-" + Raw.Reason,
     };
 

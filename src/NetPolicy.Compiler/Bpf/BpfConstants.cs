@@ -44,6 +44,9 @@ public static class BpfConstants
     /// <summary><c>NP_RULE_HOST</c>: allowed; node-local traffic to the pod.</summary>
     public const uint RuleHost = 0xFFFFFFFD;
 
+    /// <summary><c>NP_RULE_SPOOFED</c>: dropped because the pod sent from an address that is not its own.</summary>
+    public const uint RuleSpoofed = 0xFFFFFFFC;
+
     /// <summary><c>NP_EP_PRESENT</c>: the endpoint entry is programmed; an absent endpoint fails closed.</summary>
     public const uint EndpointPresent = 0x1;
 
@@ -94,6 +97,9 @@ public static class BpfConstants
 
     /// <summary><c>NP_REASON_REVOKED</c>: dropped (strict mode); an established flow is no longer allowed.</summary>
     public const ushort ReasonRevoked = 18;
+
+    /// <summary><c>NP_REASON_SPOOFED</c>: dropped because the source address is not one of the sending pod's.</summary>
+    public const ushort ReasonSpoofed = 19;
 
     /// <summary><c>NP_STAT_ALLOWED</c>: index of the allowed-packets counter in <c>np_stats</c>.</summary>
     public const uint StatAllowed = 0;

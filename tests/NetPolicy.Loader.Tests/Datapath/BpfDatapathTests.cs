@@ -82,6 +82,30 @@ public sealed class BpfDatapathTests
         Assert.Equal(2, programs.ToPod.TestRun(echo).ReturnValue);
     }
 
+    [KernelFact]
+    public void TestRun_PodSendingFromAnotherPodsAddress_IsDroppedAsSpoofed()
+    {
+        using var datapath = BpfDatapath.Create();
+        var images = Render(NetpolModel.DualStack.Snapshot());
+        datapath.Apply(images);
+        var programs = datapath.LoadEndpoint(images.EndpointIds["x/a"]);
+        var events = new List<BpfVerdictEvent>();
+        using var reader = datapath.OpenEvents(events.Add);
+        var own = TestPacket.Build(NetpolModel.IPv4Of("x/a"), NetpolModel.IPv4Of("y/a"), TestPacket.Udp, 40000, 53);
+        var spoofed = TestPacket.Build(NetpolModel.IPv4Of("x/b"), NetpolModel.IPv4Of("y/a"), TestPacket.Udp, 40000, 53);
+        var mapped = TestPacket.Build(System.Net.IPAddress.Parse("::ffff:198.18.0.1"), NetpolModel.IPv6Of("y/a"), TestPacket.Udp, 40000, 53);
+
+        Assert.Equal(-1, programs.FromPod.TestRun(own).ReturnValue);
+        Assert.Equal(2, programs.FromPod.TestRun(spoofed).ReturnValue);
+        Assert.Equal(2, programs.ToPod.TestRun(mapped).ReturnValue);
+        reader.Consume();
+
+        var drop = Assert.Single(events);
+        Assert.Equal("spoofed", drop.Reason);
+        Assert.Equal(BpfConstants.RuleSpoofed, drop.Raw.RuleId);
+        Assert.Equal(NetpolModel.IPv4Of("x/b"), drop.Source);
+    }
+
     private static BpfMapImages Render(ClusterSnapshot snapshot) =>
         BpfMapRenderer.Render(new PolicyCompiler().Compile(snapshot).ThrowIfErrors()).ThrowIfErrors();
 }

@@ -15,8 +15,6 @@ namespace NetPolicy.Loader.Tests.Datapath;
 [Collection("Kernel")]
 public sealed class BpfLabTests
 {
-    private static readonly NetworkLabOptions LabOptions = new() { ProbeTimeout = TimeSpan.FromMilliseconds(700) };
-
     [KernelTheory]
     [InlineData(LabProtocol.Tcp)]
     [InlineData(LabProtocol.Udp)]
@@ -30,49 +28,31 @@ public sealed class BpfLabTests
         var scenarios = common.Where((s, i) => i % 3 == (int)protocol).ToList();
         var first = scenarios[0].Snapshot;
         var run = 0;
-        await using var lab = await NetworkLab.CreateAsync(first.Pods.Values.Select(p => new LabPod(p.Key, p.Addresses)), LabOptions);
-        using var datapath = BpfDatapath.Create();
-        var attachments = new List<BpfEndpointAttachment>();
+        await using var lab = await LabDatapath.StartAsync(first);
         var failures = new List<string>();
-        try
+        foreach (var (name, snapshot) in scenarios)
         {
-            foreach (var (name, snapshot) in scenarios)
+            if (PodSet(snapshot) != PodSet(first))
             {
-                if (!snapshot.Pods.Values.Select(p => (p.Key, string.Join(',', p.Addresses))).SequenceEqual(first.Pods.Values.Select(p => (p.Key, string.Join(',', p.Addresses)))))
-                {
-                    continue;
-                }
+                continue;
+            }
 
-                var images = BpfMapRenderer.Render(new PolicyCompiler().Compile(snapshot).ThrowIfErrors(), new BpfRenderOptions { EndpointIds = datapath.Images?.EndpointIds }).ThrowIfErrors();
-                datapath.Apply(images);
-                datapath.FlushConntrack();
-                if (attachments.Count == 0)
+            lab.Apply(snapshot);
+            lab.Datapath.FlushConntrack();
+            run++;
+            var pods = snapshot.Pods.Values.Select(p => p.Key).ToList();
+            var expected = new PolicyEvaluator(snapshot).Matrix(ToModel(protocol), 80);
+            var actual = await lab.Lab.ProbeMatrixAsync(pods, protocol, 80);
+            for (var i = 0; i < pods.Count; i++)
+            {
+                for (var j = 0; j < pods.Count; j++)
                 {
-                    foreach (var pod in lab.Endpoints.Values)
+                    if (expected.Allowed[i][j] != actual[i][j])
                     {
-                        attachments.Add(datapath.Attach(images.EndpointIds[pod.Key], lab.Node, pod.HostInterfaceIndex));
-                    }
-                }
-
-                run++;
-                var pods = snapshot.Pods.Values.Select(p => p.Key).ToList();
-                var expected = new PolicyEvaluator(snapshot).Matrix(ToModel(protocol), 80);
-                var actual = await lab.ProbeMatrixAsync(pods, protocol, 80);
-                for (var i = 0; i < pods.Count; i++)
-                {
-                    for (var j = 0; j < pods.Count; j++)
-                    {
-                        if (expected.Allowed[i][j] != actual[i][j])
-                        {
-                            failures.Add($"{name}: {pods[i]} -> {pods[j]} {protocol}/80: reference {(expected.Allowed[i][j] ? "allows" : "denies")}, lab {(actual[i][j] ? "allows" : "denies")}");
-                        }
+                        failures.Add($"{name}: {pods[i]} -> {pods[j]} {protocol}/80: reference {(expected.Allowed[i][j] ? "allows" : "denies")}, lab {(actual[i][j] ? "allows" : "denies")}");
                     }
                 }
             }
-        }
-        finally
-        {
-            attachments.ForEach(a => a.Dispose());
         }
 
         Assert.True(run >= 15, $"only {run} scenarios ran");
@@ -85,29 +65,16 @@ public sealed class BpfLabTests
     public async Task EstablishedConnection_PolicyTightened_SurvivesOnlyInConntrackMode(BpfEnforcementMode mode, bool survives)
     {
         var model = NetpolModel.IPv4;
-        var open = model.Snapshot();
-        var denied = model.Snapshot(Netpol.Policy("x", "deny-ingress").Ingress());
-        await using var lab = await NetworkLab.CreateAsync(open.Pods.Values.Where(p => p.Key is "x/a" or "y/b").Select(p => new LabPod(p.Key, p.Addresses)), LabOptions);
-        using var datapath = BpfDatapath.Create(new BpfDatapathOptions { Mode = mode });
-        var images = Render(open, datapath);
-        datapath.Apply(images);
-        var attachments = lab.Endpoints.Values.Select(p => datapath.Attach(images.EndpointIds[p.Key], lab.Node, p.HostInterfaceIndex)).ToList();
-        try
-        {
-            var server = NetpolModel.IPv4Of("x/a");
-            using var connection = await lab.ConnectTcpAsync("y/b", server, 80);
-            Assert.True(await lab.ExchangeAsync(connection));
+        await using var lab = await LabDatapath.StartAsync(model.Snapshot(), p => p is "x/a" or "y/b", new BpfDatapathOptions { Mode = mode });
+        var server = NetpolModel.IPv4Of("x/a");
+        using var connection = await lab.Lab.ConnectTcpAsync("y/b", server, 80);
+        Assert.True(await lab.Lab.ExchangeAsync(connection));
 
-            var applied = datapath.Apply(Render(denied, datapath));
+        var applied = lab.Apply(model.Snapshot(Netpol.Policy("x", "deny-ingress").Ingress()));
 
-            Assert.True(applied.Upserted > 0);
-            Assert.False(await lab.ProbeAsync("y/b", server, LabProtocol.Tcp, 80), "a new connection must be refused after the change");
-            Assert.Equal(survives, await lab.ExchangeAsync(connection));
-        }
-        finally
-        {
-            attachments.ForEach(a => a.Dispose());
-        }
+        Assert.True(applied.Upserted > 0);
+        Assert.False(await lab.Lab.ProbeAsync("y/b", server, LabProtocol.Tcp, 80), "a new connection must be refused after the change");
+        Assert.Equal(survives, await lab.Lab.ExchangeAsync(connection));
     }
 
     [KernelTheory]
@@ -121,62 +88,36 @@ public sealed class BpfLabTests
             Netpol.Policy("x", "deny-all").Ingress().Egress(),
             Netpol.Policy("x", "a-in", Netpol.Labels("pod", "a")).Ingress(Netpol.IngressRule([Netpol.Peer(namespaceSelector: Netpol.NamespaceNamed("y"))], [Netpol.Port(80, ToModel(protocol))])),
             Netpol.Policy("x", "a-out", Netpol.Labels("pod", "a")).Egress(Netpol.EgressRule([Netpol.Peer(namespaceSelector: Netpol.NamespaceNamed("z"))])));
-        await using var lab = await NetworkLab.CreateAsync(snapshot.Pods.Values.Select(p => new LabPod(p.Key, p.Addresses)), LabOptions);
-        using var datapath = BpfDatapath.Create();
-        var images = Render(snapshot, datapath);
-        datapath.Apply(images);
-        var attachments = lab.Endpoints.Values.Select(p => datapath.Attach(images.EndpointIds[p.Key], lab.Node, p.HostInterfaceIndex)).ToList();
-        try
-        {
-            var pods = snapshot.Pods.Values.Select(p => p.Key).ToList();
-            var expected = new PolicyEvaluator(snapshot).Matrix(ToModel(protocol), 80);
+        await using var lab = await LabDatapath.StartAsync(snapshot);
+        var pods = snapshot.Pods.Values.Select(p => p.Key).ToList();
+        var expected = new PolicyEvaluator(snapshot).Matrix(ToModel(protocol), 80);
 
-            var actual = await lab.ProbeMatrixAsync(pods, protocol, 80);
+        var actual = await lab.Lab.ProbeMatrixAsync(pods, protocol, 80);
 
-            Assert.Equal(expected.Allowed.Select(r => r.ToArray()).ToArray(), actual.Select(r => r.ToArray()).ToArray());
-            Assert.Contains(true, expected.Allowed[pods.IndexOf("y/b")]);
-            Assert.True(expected["y/b", "x/a"]);
-            Assert.True(expected["x/a", "z/c"]);
-            Assert.False(expected["z/c", "x/a"]);
-        }
-        finally
-        {
-            attachments.ForEach(a => a.Dispose());
-        }
+        Assert.Equal(expected.Allowed.Select(r => r.ToArray()).ToArray(), actual.Select(r => r.ToArray()).ToArray());
+        Assert.True(expected["y/b", "x/a"]);
+        Assert.True(expected["x/a", "z/c"]);
+        Assert.False(expected["z/c", "x/a"]);
     }
 
     [KernelFact]
     public async Task Drop_IsReportedInEventRingBuffer_WithEndpointAddressesAndReason()
     {
         var snapshot = NetpolModel.IPv4.Snapshot(Netpol.Policy("x", "deny-ingress").Ingress());
-        await using var lab = await NetworkLab.CreateAsync(snapshot.Pods.Values.Where(p => p.Key is "x/a" or "y/a").Select(p => new LabPod(p.Key, p.Addresses)), LabOptions);
-        using var datapath = BpfDatapath.Create();
-        var images = Render(snapshot, datapath);
-        datapath.Apply(images);
-        var attachments = lab.Endpoints.Values.Select(p => datapath.Attach(images.EndpointIds[p.Key], lab.Node, p.HostInterfaceIndex)).ToList();
-        var events = new List<BpfVerdictEvent>();
-        try
-        {
-            using var reader = datapath.OpenEvents(events.Add);
+        await using var lab = await LabDatapath.StartAsync(snapshot, p => p is "x/a" or "y/a");
 
-            Assert.False(await lab.ProbeAsync("y/a", NetpolModel.IPv4Of("x/a"), LabProtocol.Tcp, 80));
-            reader.Poll(TimeSpan.FromMilliseconds(100));
-        }
-        finally
-        {
-            attachments.ForEach(a => a.Dispose());
-        }
+        var events = await ProbeAndCollectEventsAsync(lab, "y/a", "x/a", expectAllowed: false);
 
-        var drop = Assert.Single(events.Where(e => e.Raw.DestinationPort == 80).Take(1));
+        var drop = Assert.Single(events, e => e.Raw.DestinationPort == 80);
         Assert.True(drop.Dropped);
-        Assert.Equal(images.EndpointIds["x/a"], drop.Raw.Endpoint);
+        Assert.Equal(lab.Images.EndpointIds["x/a"], drop.Raw.Endpoint);
         Assert.Equal("ingress", drop.Direction);
         Assert.Equal("default-deny", drop.Reason);
         Assert.Equal(BpfConstants.RuleDefaultDeny, drop.Raw.RuleId);
         Assert.Equal(NetpolModel.IPv4Of("y/a"), drop.Source);
         Assert.Equal(NetpolModel.IPv4Of("x/a"), drop.Destination);
-        Assert.Equal(images.Endpoints.Single(e => e.Key == images.EndpointIds["y/a"]).Value.Identity, drop.Raw.RemoteIdentity);
-        Assert.True(datapath.ReadStatistics().Dropped >= 1);
+        Assert.Equal(lab.Images.Endpoints.Single(e => e.Key == lab.Images.EndpointIds["y/a"]).Value.Identity, drop.Raw.RemoteIdentity);
+        Assert.True(lab.Datapath.ReadStatistics().Dropped >= 1);
     }
 
     [KernelFact]
@@ -184,28 +125,14 @@ public sealed class BpfLabTests
     {
         var snapshot = NetpolModel.IPv4.Snapshot(
             Netpol.Policy("x", "allow-y", Netpol.Labels("pod", "a")).Ingress(Netpol.IngressRule([Netpol.Peer(namespaceSelector: Netpol.NamespaceNamed("y"))], [Netpol.Port(80)])));
-        await using var lab = await NetworkLab.CreateAsync(snapshot.Pods.Values.Where(p => p.Key is "x/a" or "y/a").Select(p => new LabPod(p.Key, p.Addresses)), LabOptions);
-        using var datapath = BpfDatapath.Create(new BpfDatapathOptions { EmitAllowEvents = true });
-        var images = Render(snapshot, datapath);
-        datapath.Apply(images);
-        var attachments = lab.Endpoints.Values.Select(p => datapath.Attach(images.EndpointIds[p.Key], lab.Node, p.HostInterfaceIndex)).ToList();
-        var events = new List<BpfVerdictEvent>();
-        try
-        {
-            using var reader = datapath.OpenEvents(events.Add);
+        await using var lab = await LabDatapath.StartAsync(snapshot, p => p is "x/a" or "y/a", new BpfDatapathOptions { EmitAllowEvents = true });
 
-            Assert.True(await lab.ProbeAsync("y/a", NetpolModel.IPv4Of("x/a"), LabProtocol.Tcp, 80));
-            reader.Poll(TimeSpan.FromMilliseconds(100));
-        }
-        finally
-        {
-            attachments.ForEach(a => a.Dispose());
-        }
+        var events = await ProbeAndCollectEventsAsync(lab, "y/a", "x/a", expectAllowed: true);
 
         var ingress = Assert.Single(events, e => e.Direction == "ingress" && e.Raw.DestinationPort == 80);
         Assert.False(ingress.Dropped);
         Assert.Equal("policy", ingress.Reason);
-        var rule = Assert.Single(images.RuleAttribution[ingress.Raw.RuleId]);
+        var rule = Assert.Single(lab.Images.RuleAttribution[ingress.Raw.RuleId]);
         Assert.Equal("x/allow-y", rule.Policy);
         Assert.Equal("spec.ingress[0]", rule.RulePath);
         var egress = Assert.Single(events, e => e.Direction == "egress" && e.Raw.DestinationPort == 80);
@@ -213,8 +140,14 @@ public sealed class BpfLabTests
         Assert.Equal(BpfConstants.RuleNone, egress.Raw.RuleId);
     }
 
-    private static BpfMapImages Render(ClusterSnapshot snapshot, BpfDatapath datapath) =>
-        BpfMapRenderer.Render(new PolicyCompiler().Compile(snapshot).ThrowIfErrors(), new BpfRenderOptions { EndpointIds = datapath.Images?.EndpointIds }).ThrowIfErrors();
+    private static async Task<List<BpfVerdictEvent>> ProbeAndCollectEventsAsync(LabDatapath lab, string from, string to, bool expectAllowed)
+    {
+        var events = new List<BpfVerdictEvent>();
+        using var reader = lab.Datapath.OpenEvents(events.Add);
+        Assert.Equal(expectAllowed, await lab.Lab.ProbeAsync(from, NetpolModel.IPv4Of(to), LabProtocol.Tcp, 80));
+        reader.Poll(TimeSpan.FromMilliseconds(100));
+        return events;
+    }
 
     private static TransportProtocol ToModel(LabProtocol protocol) => protocol switch
     {
