@@ -45,7 +45,12 @@ internal static class CompileCommand
             Arity = ArgumentArity.ZeroOrMore,
             CustomParser = ParseAddresses,
         };
+        var noBpf = new Option<bool>("--no-bpf")
+        {
+            Description = "With --out: skip the BPF map images (for cluster-wide compiles whose endpoints and policy entries exceed one node's map capacities).",
+        };
         command.Add(output);
+        command.Add(noBpf);
         command.Add(format);
         command.Add(entries);
         command.Add(nodeAddresses);
@@ -63,7 +68,8 @@ internal static class CompileCommand
             {
                 Directory.CreateDirectory(directory);
                 BpfRenderResult? bpf = null;
-                if (policySet is not null)
+                var skipBpf = parseResult.GetValue(noBpf);
+                if (policySet is not null && !skipBpf)
                 {
                     bpf = BpfMapRenderer.Render(policySet, new BpfRenderOptions { HostAddresses = [.. parseResult.GetValue(nodeAddresses) ?? []] });
                     common.PrintDiagnostics(parseResult, console, bpf.Diagnostics);
@@ -71,7 +77,7 @@ internal static class CompileCommand
                 }
 
                 JsonOutput.WriteFile(Path.Combine(directory, "diagnostics.json"), indented: true, w => CompileJson.WriteDiagnostics(w, diagnostics));
-                if (policySet is null || bpf is null)
+                if (policySet is null)
                 {
                     console.Error.WriteLine($"netpol: compile failed with {errors} error(s); wrote {Path.Combine(directory, "diagnostics.json")} only.");
                     return exitCode;
@@ -81,16 +87,16 @@ internal static class CompileCommand
                 JsonOutput.WriteFile(Path.Combine(directory, "identities.json"), indented: true, w => CompileJson.WriteIdentities(w, policySet));
                 JsonOutput.WriteFile(Path.Combine(directory, "ir.json"), indented: true, w => CompileJson.WriteIr(w, policySet, includeEntries));
                 var bpfDirectory = Path.Combine(directory, BpfFolder);
+                if (bpf is null)
+                {
+                    DeleteImages(directory, bpfDirectory);
+                    console.Out.WriteLine($"{CompileReport.Summary(input.Snapshot, policySet)}; wrote identities.json, ir.json, diagnostics.json to {directory} (no BPF images: --no-bpf)");
+                    return exitCode;
+                }
+
                 if (bpf.Images is not { } images)
                 {
-                    // Never leave images of an earlier run next to this run's IR: a loader must not pick them up.
-                    if (Directory.Exists(bpfDirectory))
-                    {
-                        foreach (var name in OutputFiles.Where(f => f.StartsWith(BpfFolder + "/", StringComparison.Ordinal)))
-                        {
-                            File.Delete(Path.Combine(directory, name));
-                        }
-                    }
+                    DeleteImages(directory, bpfDirectory);
 
                     console.Error.WriteLine(
                         $"netpol: the BPF map images do not fit ({bpf.Diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error)} error(s)); " +
@@ -126,6 +132,18 @@ internal static class CompileCommand
             return exitCode;
         });
         return command;
+    }
+
+    // Never leave images of an earlier run next to this run's IR: a loader must not pick them up.
+    private static void DeleteImages(string directory, string bpfDirectory)
+    {
+        if (Directory.Exists(bpfDirectory))
+        {
+            foreach (var name in OutputFiles.Where(f => f.StartsWith(BpfFolder + "/", StringComparison.Ordinal)))
+            {
+                File.Delete(Path.Combine(directory, name));
+            }
+        }
     }
 
     private static IPAddress[] ParseAddresses(ArgumentResult result)

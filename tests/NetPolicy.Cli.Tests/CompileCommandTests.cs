@@ -25,6 +25,21 @@ public sealed class CompileCommandTests
     }
 
     [Fact]
+    public void Compile_NoBpf_WritesIrOnlyAndRemovesEarlierImages()
+    {
+        using var temp = new TempDirectory();
+        var output = Path.Combine(temp.Path, "out");
+        Assert.Equal(0, Netpol.Run("compile", Netpol.PaymentsSample, "-o", output).ExitCode);
+
+        var run = Netpol.Run("compile", Netpol.PaymentsSample, "-o", output, "--no-bpf");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(["diagnostics.json", "identities.json", "ir.json"], Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Empty(Directory.GetFiles(Path.Combine(output, "bpf")));
+        Assert.EndsWith($"wrote identities.json, ir.json, diagnostics.json to {output} (no BPF images: --no-bpf)", run.Stdout.TrimEnd());
+    }
+
+    [Fact]
     public void Compile_WithOut_BpfImagesMatchTheLibrary()
     {
         using var temp = new TempDirectory();
