@@ -27,7 +27,6 @@ public sealed class BpfDatapathDifferentialTests
         var compiled = new PolicyCompiler().Compile(snapshot).ThrowIfErrors();
         var images = BpfMapRenderer.Render(compiled).ThrowIfErrors();
         var datapath = new BpfImageDatapath(images);
-        var pods = snapshot.Pods.Values.ToList();
         var mismatches = new List<string>();
         var flows = 0;
 
@@ -58,35 +57,9 @@ public sealed class BpfDatapathDifferentialTests
             }
         }
 
-        foreach (var protocol in TransportProtocolNames.All)
+        foreach (var flow in FlowSpace.Enumerate(snapshot, s_ports, RandomCluster.ExternalAddresses))
         {
-            foreach (var port in s_ports)
-            {
-                foreach (var from in pods)
-                {
-                    foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
-                    {
-                        if (from.AddressOf(family) is not { } src)
-                        {
-                            continue;
-                        }
-
-                        foreach (var to in pods)
-                        {
-                            if (to.AddressOf(family) is { } dst)
-                            {
-                                Check(from, to, src, dst, protocol, port);
-                            }
-                        }
-
-                        foreach (var external in RandomCluster.ExternalAddresses.Where(a => a.AddressFamily == family && snapshot.FindPodByAddress(a) is null))
-                        {
-                            Check(from, null, src, external, protocol, port);
-                            Check(null, from, external, src, protocol, port);
-                        }
-                    }
-                }
-            }
+            Check(flow.FromPod, flow.ToPod, flow.Source, flow.Destination, flow.Protocol, flow.Port);
         }
 
         Assert.True(flows > 0);

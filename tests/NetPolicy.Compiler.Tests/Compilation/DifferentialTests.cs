@@ -29,7 +29,6 @@ public sealed class DifferentialTests
         var snapshot = RandomCluster.Create(seed);
         var evaluator = new PolicyEvaluator(snapshot);
         var compiled = new PolicyCompiler().Compile(snapshot).ThrowIfErrors();
-        var pods = snapshot.Pods.Values.ToList();
         var mismatches = new List<string>();
 
         void Check(FlowEndpoint from, FlowEndpoint to, IPAddress src, IPAddress dst, TransportProtocol protocol, int port)
@@ -42,35 +41,9 @@ public sealed class DifferentialTests
             }
         }
 
-        foreach (var protocol in TransportProtocolNames.All)
+        foreach (var flow in FlowSpace.Enumerate(snapshot, RandomCluster.Ports, RandomCluster.ExternalAddresses))
         {
-            foreach (var port in RandomCluster.Ports)
-            {
-                foreach (var from in pods)
-                {
-                    foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
-                    {
-                        if (from.AddressOf(family) is not { } src)
-                        {
-                            continue;
-                        }
-
-                        foreach (var to in pods)
-                        {
-                            if (to.AddressOf(family) is { } dst)
-                            {
-                                Check(FlowEndpoint.ForPod(from), FlowEndpoint.ForPod(to), src, dst, protocol, port);
-                            }
-                        }
-
-                        foreach (var external in RandomCluster.ExternalAddresses.Where(a => a.AddressFamily == family && snapshot.FindPodByAddress(a) is null))
-                        {
-                            Check(FlowEndpoint.ForPod(from), FlowEndpoint.ForAddress(external), src, external, protocol, port);
-                            Check(FlowEndpoint.ForAddress(external), FlowEndpoint.ForPod(from), external, src, protocol, port);
-                        }
-                    }
-                }
-            }
+            Check(flow.From, flow.To, flow.Source, flow.Destination, flow.Protocol, flow.Port);
         }
 
         Assert.True(mismatches.Count == 0, $"seed {seed} (replay with NETPOLICY_SEED={seed}):\n" + string.Join("\n", mismatches));

@@ -5,6 +5,7 @@ using NetPolicy.Compiler.Bpf;
 using NetPolicy.Compiler.Evaluation;
 using NetPolicy.Compiler.Ir;
 using NetPolicy.Compiler.Model;
+using NetPolicy.Compiler.Tests.Support;
 using NetPolicy.Loader.Bpf;
 
 namespace NetPolicy.Loader.Tests.Support;
@@ -42,10 +43,7 @@ internal sealed class DatapathHarness : IDisposable
     {
         var (policySet, images) = Program(snapshot);
         var evaluator = new PolicyEvaluator(snapshot);
-        var pods = snapshot.Pods.Values.ToList();
         var mismatches = new List<string>();
-        var ports = Ports(policySet);
-        var externalList = (externals ?? []).Where(a => snapshot.FindPodByAddress(a) is null).ToList();
 
         bool Run(string pod, bool fromPod, byte[] packet)
         {
@@ -68,34 +66,11 @@ internal sealed class DatapathHarness : IDisposable
             }
         }
 
-        foreach (var protocol in TransportProtocolNames.All)
+        foreach (var flow in FlowSpace.Enumerate(snapshot, Ports(policySet), externals ?? []))
         {
-            foreach (var port in ports)
+            if (!flow.IsLoopback)
             {
-                foreach (var from in pods)
-                {
-                    foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
-                    {
-                        if (from.AddressOf(family) is not { } src)
-                        {
-                            continue;
-                        }
-
-                        foreach (var to in pods)
-                        {
-                            if (!ReferenceEquals(from, to) && to.AddressOf(family) is { } dst)
-                            {
-                                Compare(FlowEndpoint.ForPod(from), FlowEndpoint.ForPod(to), src, dst, protocol, port);
-                            }
-                        }
-
-                        foreach (var external in externalList.Where(a => a.AddressFamily == family))
-                        {
-                            Compare(FlowEndpoint.ForPod(from), FlowEndpoint.ForAddress(external), src, external, protocol, port);
-                            Compare(FlowEndpoint.ForAddress(external), FlowEndpoint.ForPod(from), external, src, protocol, port);
-                        }
-                    }
-                }
+                Compare(flow.From, flow.To, flow.Source, flow.Destination, flow.Protocol, flow.Port);
             }
         }
 
