@@ -43,6 +43,8 @@ internal static class BpfUpdateCommand
             }
         }
 
+        ArgumentOutOfRangeException.ThrowIfLessThan(changes, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(warmup);
         Console.WriteLine(Invariant($"NetPolicy bpf-update: policy change -> enforced, {shape} (pods/namespaces/policies, seed {seed}), {changes} changes after {warmup} warm-up changes"));
         Console.WriteLine(Invariant($"kernel {BpfPacketCommand.ReadProc("/proc/sys/kernel/osrelease")}, {BpfPacketCommand.CpuModel()}, {Environment.ProcessorCount} CPUs, .NET {Environment.Version}, load average {BpfPacketCommand.ReadProc("/proc/loadavg")}"));
 
@@ -69,6 +71,7 @@ internal static class BpfUpdateCommand
         }
 
         var samples = new List<ChangeTiming>(changes);
+        int gc0 = GC.CollectionCount(0), gc1 = GC.CollectionCount(1), gc2 = GC.CollectionCount(2);
         for (var i = 0; i < changes; i++)
         {
             samples.Add(rig.Change(2 + warmup + i));
@@ -80,7 +83,8 @@ internal static class BpfUpdateCommand
         Row("  compile (SetPolicy)", samples.Select(s => s.Compile));
         Row("  render", samples.Select(s => s.Render));
         Row("  apply (BpfDatapath.Apply)", samples.Select(s => s.Apply));
-        Row("    of which map writes", samples.Select(s => s.ApplyReported));
+        Row("  (DiffFrom alone, re-run warm)", samples.Select(s => s.Diff));
+        Console.WriteLine(Invariant($"allocated per change: median {Median(samples.Select(s => s.Allocated / 1e6)):0.0} MB; GCs during the changes: gen0/1/2 {GC.CollectionCount(0) - gc0}/{GC.CollectionCount(1) - gc1}/{GC.CollectionCount(2) - gc2}"));
         Console.WriteLine(Invariant($"map delta per change: median {Median(samples.Select(s => (double)s.Upserted)):0} upserted, {Median(samples.Select(s => (double)s.Deleted)):0} deleted (max {samples.Max(s => s.Upserted + s.Deleted)} entries)"));
         Console.WriteLine(Invariant($"target: total <= 10 ms median -> {(Median(samples.Select(s => s.Total.TotalMilliseconds)) <= 10 ? "met" : "missed")}"));
         return flipped ? 0 : 1;
@@ -91,26 +95,27 @@ internal static class BpfUpdateCommand
     private static void Row(string name, IEnumerable<TimeSpan> values)
     {
         var ms = values.Select(v => v.TotalMilliseconds).Order().ToList();
-        Console.WriteLine(Invariant($"  {name,-30}{ms[ms.Count / 2],8:0.00} {ms[Math.Max(0, (int)Math.Ceiling(ms.Count * 0.95) - 1)],8:0.00} {ms[0],8:0.00} {ms[^1],8:0.00}"));
+        Console.WriteLine(Invariant($"  {name,-30}{Median(ms),8:0.00} {ms[Math.Max(0, (int)Math.Ceiling(ms.Count * 0.95) - 1)],8:0.00} {ms[0],8:0.00} {ms[^1],8:0.00}"));
     }
 
     private static double Median(IEnumerable<double> values)
     {
         var list = values.Order().ToList();
-        return list[list.Count / 2];
+        return list.Count % 2 == 1 ? list[list.Count / 2] : (list[(list.Count / 2) - 1] + list[list.Count / 2]) / 2;
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>The timings of one policy change.</summary>
-/// <param name="Compile">The incremental compile.</param>
+/// <param name="Compile"><see cref="PolicyCompilerSession.SetPolicy"/>: a recompile with the previous numbering.</param>
 /// <param name="Render">Rendering the map images.</param>
-/// <param name="Apply">The wall time of <see cref="BpfDatapath.Apply"/> (diff + map writes).</param>
-/// <param name="ApplyReported">The time <see cref="BpfApplyResult.Elapsed"/> reports.</param>
+/// <param name="Apply">The wall time of <see cref="BpfDatapath.Apply"/> (diff against the applied images + map writes).</param>
+/// <param name="Diff">The time <see cref="BpfMapImages.DiffFrom"/> takes on its own (measured after the change, not part of it).</param>
 /// <param name="Upserted">Entries written.</param>
 /// <param name="Deleted">Entries deleted.</param>
-internal sealed record ChangeTiming(TimeSpan Compile, TimeSpan Render, TimeSpan Apply, TimeSpan ApplyReported, int Upserted, int Deleted)
+/// <param name="Allocated">Bytes the change allocated on the calling thread.</param>
+internal sealed record ChangeTiming(TimeSpan Compile, TimeSpan Render, TimeSpan Apply, TimeSpan Diff, int Upserted, int Deleted, long Allocated)
 {
     public TimeSpan Total => Compile + Render + Apply;
 }
@@ -175,17 +180,25 @@ internal sealed class PolicyUpdateRig : IDisposable
     {
         var (original, changed) = _policies[(index >> 1) % _policies.Length];
         var policy = (index & 1) == 0 ? changed : original;
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
         var start = Stopwatch.GetTimestamp();
         var result = _session.SetPolicy(policy);
         var policySet = result.ThrowIfErrors();
         var compiled = Stopwatch.GetTimestamp();
         var images = BpfMapRenderer.Render(policySet, new BpfRenderOptions { EndpointIds = Datapath.Images!.EndpointIds }).ThrowIfErrors();
         var rendered = Stopwatch.GetTimestamp();
+        var previous = Datapath.Images!;
         var applied = Datapath.Apply(images);
         var end = Stopwatch.GetTimestamp();
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+
+        // Not part of the change: the diff again, on its own, to split Apply into diffing and map writes.
+        var diffStart = Stopwatch.GetTimestamp();
+        _ = images.DiffFrom(previous);
+        var diff = Stopwatch.GetElapsedTime(diffStart);
         return new ChangeTiming(
             Stopwatch.GetElapsedTime(start, compiled), Stopwatch.GetElapsedTime(compiled, rendered), Stopwatch.GetElapsedTime(rendered, end),
-            applied.Elapsed, applied.Upserted, applied.Deleted);
+            diff, applied.Upserted, applied.Deleted, allocated);
     }
 
     public void Dispose() => Datapath.Dispose();
