@@ -133,11 +133,26 @@ static __always_inline int np_is_v4_mapped(const __u8 *addr)
 
 static __always_inline int np_load_ports(struct __sk_buff *skb, __u32 offset, struct np_flow *flow)
 {
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
 	__u16 ports[2];
 	__u8 flags;
 
 	if (flow->proto != IPPROTO_TCP && flow->proto != IPPROTO_UDP && flow->proto != IPPROTO_SCTP)
 		return NP_PARSE_OK;
+	/* Direct packet access when the transport header is in the linear part (always, for headers this short on a
+	 * veth); bpf_skb_load_bytes otherwise. */
+	if (offset <= 14 + 60 + 40) {
+		__u8 *l4 = data + offset;
+
+		if ((void *)(l4 + 14) <= data_end) {
+			flow->sport = ((__u16)l4[0] << 8) | l4[1];
+			flow->dport = ((__u16)l4[2] << 8) | l4[3];
+			if (flow->proto == IPPROTO_TCP)
+				flow->tcp_flags = l4[13];
+			return NP_PARSE_OK;
+		}
+	}
 	if (bpf_skb_load_bytes(skb, offset, ports, sizeof(ports)) < 0)
 		return NP_PARSE_DROP;
 	flow->sport = bpf_ntohs(ports[0]);
@@ -410,14 +425,15 @@ static __always_inline int np_handle(struct __sk_buff *skb, const __u8 direction
 
 	isolated = ep->flags & (direction == NP_DIR_INGRESS ? NP_EP_INGRESS_ISOLATED : NP_EP_EGRESS_ISOLATED);
 	ruleset = direction == NP_DIR_INGRESS ? ep->ingress_ruleset : ep->egress_ruleset;
-	now = bpf_ktime_get_ns();
+	/* The coarse clock (tick resolution) is plenty for conntrack lifetimes and much cheaper than a clock read. */
+	now = bpf_ktime_get_coarse_ns();
 	/* A SYN without ACK opens a new connection: never let an old entry of the same tuple stand in for a check. */
 	tcp_new = flow.proto == IPPROTO_TCP && (flow.tcp_flags & (NP_TCP_SYN | NP_TCP_ACK)) == NP_TCP_SYN;
 
 	/* Forward direction of a flow this endpoint already allowed. */
 	np_ct_fill(&key, flow.saddr, flow.daddr, flow.sport, flow.dport, flow.proto, direction);
-	ct = bpf_map_lookup_elem(&np_conntrack, &key);
-	if (ct && (tcp_new || !np_ct_live(ct, flow.proto, now)))
+	ct = tcp_new ? 0 : bpf_map_lookup_elem(&np_conntrack, &key);
+	if (ct && !np_ct_live(ct, flow.proto, now))
 		ct = 0;
 	if (ct && (NP_CONFIG.mode == NP_MODE_CONNTRACK || !isolated)) {
 		if (now - ct->last_seen_ns > NP_CT_REFRESH_NS)

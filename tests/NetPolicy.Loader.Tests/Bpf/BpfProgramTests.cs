@@ -65,6 +65,9 @@ public sealed class BpfProgramTests
         obj.SetReadOnlyData(new NpConfig { Endpoint = 3, Flags = 1, Abi = 1 }); // NP_CFG_EMIT_ALLOW
         obj.Load();
         obj.GetMap("np_endpoints").Update(3u, new NpEndpointValue { Identity = 100, Flags = 1 }); // NP_EP_PRESENT
+        // Anti-spoofing: the packet's source address must be the endpoint's (np_ipcache_host, IPv4-mapped).
+        byte[] source = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, .. Packets.Source];
+        obj.GetMap("np_ipcache_host").Update(source, MemoryMarshal.AsBytes(new[] { new NpIPCacheValue { Identity = 100, AddressClass = 1u << 24 } }.AsSpan()));
         var events = new List<NpEvent>();
         using var reader = new RingBufferReader(obj.GetMap("np_events"), record => events.Add(MemoryMarshal.Read<NpEvent>(record)));
 
