@@ -14,7 +14,7 @@ internal static class CompileCommand
     public const string BpfFolder = "bpf";
 
     /// <summary>The file names written by <c>--out</c>, relative to the output directory.</summary>
-    public static readonly string[] OutputFiles = ["identities.json", "ir.json", "diagnostics.json", BpfFolder + "/maps.json", BpfFolder + "/maps.bin"];
+    public static readonly string[] OutputFiles = ["identities.json", "ir.json", "diagnostics.json", "ruleset.nft", "ipsets.restore", "iptables.rules", "ip6tables.rules", BpfFolder + "/maps.json", BpfFolder + "/maps.bin"];
 
     /// <summary>Creates the command.</summary>
     /// <param name="console">The streams.</param>
@@ -25,7 +25,7 @@ internal static class CompileCommand
         var common = CommonOptions.AddTo(command);
         var output = new Option<string?>("--out", "-o")
         {
-            Description = "Write identities.json, ir.json, diagnostics.json and bpf/maps.json, bpf/maps.bin (the BPF map images) to this directory (created if missing).",
+            Description = "Write identities.json, ir.json, diagnostics.json, ruleset.nft (nftables), ipsets.restore, iptables.rules, ip6tables.rules (iptables) and bpf/maps.json, bpf/maps.bin (the BPF map images) to this directory (created if missing).",
             HelpName = "DIR",
         };
         var format = new Option<string>("--format")
@@ -86,11 +86,16 @@ internal static class CompileCommand
                 var includeEntries = parseResult.GetValue(entries);
                 JsonOutput.WriteFile(Path.Combine(directory, "identities.json"), indented: true, w => CompileJson.WriteIdentities(w, policySet));
                 JsonOutput.WriteFile(Path.Combine(directory, "ir.json"), indented: true, w => CompileJson.WriteIr(w, policySet, includeEntries));
+                File.WriteAllText(Path.Combine(directory, "ruleset.nft"), NetPolicy.Compiler.Nftables.NftablesRenderer.Render(policySet).Text);
+                var iptables = NetPolicy.Compiler.Iptables.IptablesRenderer.Render(policySet);
+                File.WriteAllText(Path.Combine(directory, "ipsets.restore"), iptables.IpsetRestore);
+                File.WriteAllText(Path.Combine(directory, "iptables.rules"), iptables.IPv4Rules);
+                File.WriteAllText(Path.Combine(directory, "ip6tables.rules"), iptables.IPv6Rules);
                 var bpfDirectory = Path.Combine(directory, BpfFolder);
                 if (bpf is null)
                 {
                     DeleteImages(directory, bpfDirectory);
-                    console.Out.WriteLine($"{CompileReport.Summary(input.Snapshot, policySet)}; wrote identities.json, ir.json, diagnostics.json to {directory} (no BPF images: --no-bpf)");
+                    console.Out.WriteLine($"{CompileReport.Summary(input.Snapshot, policySet)}; wrote identities.json, ir.json, diagnostics.json, ruleset.nft, ipsets.restore, iptables.rules, ip6tables.rules to {directory} (no BPF images: --no-bpf)");
                     return exitCode;
                 }
 
@@ -100,7 +105,7 @@ internal static class CompileCommand
 
                     console.Error.WriteLine(
                         $"netpol: the BPF map images do not fit ({bpf.Diagnostics.Count(d => d.Severity == DiagnosticSeverity.Error)} error(s)); " +
-                        $"wrote identities.json, ir.json and diagnostics.json to {directory}, and no {BpfFolder}/ images.");
+                        $"wrote identities.json, ir.json, diagnostics.json and the netfilter rules to {directory}, and no {BpfFolder}/ images.");
                     return ExitCodes.InputError;
                 }
 

@@ -48,6 +48,48 @@ internal static class LabMatrixEngine
         }
     }
 
+    /// <summary>Runs the matrix with the nftables backend applied in the lab's node namespace.</summary>
+    /// <param name="snapshot">The cluster.</param>
+    /// <param name="protocol">The protocol.</param>
+    /// <param name="port">The port.</param>
+    /// <param name="strict">Whether established flows are re-checked (strict mode).</param>
+    /// <returns>The matrix, in snapshot pod order like the reference engine's.</returns>
+    public static async Task<ReachabilityMatrix> RunNftablesAsync(ClusterSnapshot snapshot, TransportProtocol protocol, int port, bool strict)
+    {
+        var policySet = new PolicyCompiler().Compile(snapshot).ThrowIfErrors();
+        var ruleset = NetPolicy.Compiler.Nftables.NftablesRenderer.Render(policySet, new NetPolicy.Compiler.Nftables.NftablesRenderOptions
+        {
+            Mode = strict ? NetPolicy.Compiler.Nftables.NftablesEnforcementMode.Strict : NetPolicy.Compiler.Nftables.NftablesEnforcementMode.Conntrack,
+        });
+        var pods = snapshot.Pods.Values.ToList();
+        var keys = pods.Select(p => p.Key).ToList();
+        await using var lab = await NetworkLab.CreateAsync(pods.Select(p => new LabPod(p.Key, p.Addresses))).ConfigureAwait(false);
+        new NetPolicy.Loader.Nftables.NftablesApplier(lab.Node).Apply(ruleset);
+        var rows = await lab.ProbeMatrixAsync(keys, ToLab(protocol), port).ConfigureAwait(false);
+        return new ReachabilityMatrix(protocol, port, [.. keys], rows);
+    }
+
+    /// <summary>Runs the matrix with the iptables + ipset backend applied in the lab's node namespace.</summary>
+    /// <param name="snapshot">The cluster.</param>
+    /// <param name="protocol">The protocol.</param>
+    /// <param name="port">The port.</param>
+    /// <param name="strict">Whether established flows are re-checked (strict mode).</param>
+    /// <returns>The matrix, in snapshot pod order like the reference engine's.</returns>
+    public static async Task<ReachabilityMatrix> RunIptablesAsync(ClusterSnapshot snapshot, TransportProtocol protocol, int port, bool strict)
+    {
+        var policySet = new PolicyCompiler().Compile(snapshot).ThrowIfErrors();
+        var ruleset = NetPolicy.Compiler.Iptables.IptablesRenderer.Render(policySet, new NetPolicy.Compiler.Iptables.IptablesRenderOptions
+        {
+            ConntrackMode = strict ? NetPolicy.Compiler.Iptables.IptablesConntrackMode.Strict : NetPolicy.Compiler.Iptables.IptablesConntrackMode.Conntrack,
+        });
+        var pods = snapshot.Pods.Values.ToList();
+        var keys = pods.Select(p => p.Key).ToList();
+        await using var lab = await NetworkLab.CreateAsync(pods.Select(p => new LabPod(p.Key, p.Addresses))).ConfigureAwait(false);
+        new NetPolicy.Loader.Iptables.IptablesApplier(lab.Node).Apply(ruleset);
+        var rows = await lab.ProbeMatrixAsync(keys, ToLab(protocol), port).ConfigureAwait(false);
+        return new ReachabilityMatrix(protocol, port, [.. keys], rows);
+    }
+
     private static LabProtocol ToLab(TransportProtocol protocol) => protocol switch
     {
         TransportProtocol.Tcp => LabProtocol.Tcp,

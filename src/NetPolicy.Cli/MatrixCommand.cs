@@ -10,10 +10,8 @@ namespace NetPolicy.Cli;
 internal static class MatrixCommand
 {
     /// <summary>The engines <c>--engine</c> accepts today.</summary>
-    public static readonly string[] Engines = ["reference", "bpf"];
+    public static readonly string[] Engines = ["reference", "bpf", "iptables", "nftables"];
 
-    /// <summary>The engines that are planned but not available yet.</summary>
-    public static readonly string[] PlannedEngines = ["iptables", "nftables"];
 
     /// <summary>Creates the command.</summary>
     /// <param name="console">The streams.</param>
@@ -32,7 +30,7 @@ internal static class MatrixCommand
         var protocol = ProtocolOption.Create();
         var engine = new Option<string>("--engine")
         {
-            Description = "What decides the verdicts: reference (the reference evaluator), or bpf (real packets through a network-namespace lab with the BPF datapath attached; root on Linux only). iptables and nftables come later.",
+            Description = "What decides the verdicts: reference (the reference evaluator), or bpf, iptables or nftables (real packets through a network-namespace lab with that backend; root on Linux only).",
             DefaultValueFactory = _ => "reference",
         };
         engine.Validators.Add(result =>
@@ -40,13 +38,12 @@ internal static class MatrixCommand
             var value = result.GetValueOrDefault<string>() ?? string.Empty;
             if (!Engines.Contains(value, StringComparer.Ordinal))
             {
-                var what = PlannedEngines.Contains(value, StringComparer.Ordinal) ? "is not available yet" : "is unknown";
-                result.AddError($"--engine '{value}' {what}; available engines: {string.Join(", ", Engines)} ({string.Join(", ", PlannedEngines)} are planned).");
+                result.AddError($"--engine '{value}' is unknown; available engines: {string.Join(", ", Engines)}.");
             }
         });
         var mode = new Option<string>("--mode")
         {
-            Description = "Enforcement mode of the bpf engine: conntrack (established flows survive policy changes) or strict.",
+            Description = "Enforcement mode of the lab engines: conntrack (established flows survive policy changes) or strict.",
             DefaultValueFactory = _ => "conntrack",
         };
         mode.AcceptOnlyFromAmong("conntrack", "strict");
@@ -69,9 +66,9 @@ internal static class MatrixCommand
             }
 
             ReachabilityMatrix matrix;
-            if (parseResult.GetValue(engine) == "bpf")
+            if (parseResult.GetValue(engine) is "bpf" or "iptables" or "nftables")
             {
-                if (!TryRunLab(console, input.Snapshot, parseResult.GetProtocol(protocol), parseResult.GetValue(port), parseResult.GetValue(mode), out matrix))
+                if (!TryRunLab(console, parseResult.GetValue(engine)!, input.Snapshot, parseResult.GetProtocol(protocol), parseResult.GetValue(port), parseResult.GetValue(mode), out matrix))
                 {
                     return ExitCodes.InputError;
                 }
@@ -103,20 +100,25 @@ internal static class MatrixCommand
         return command;
     }
 
-    private static bool TryRunLab(CliConsole console, NetPolicy.Compiler.ClusterSnapshot snapshot, TransportProtocol protocol, int port, string? mode, out ReachabilityMatrix matrix)
+    private static bool TryRunLab(CliConsole console, string engine, NetPolicy.Compiler.ClusterSnapshot snapshot, TransportProtocol protocol, int port, string? mode, out ReachabilityMatrix matrix)
     {
         matrix = null!;
         if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess)
         {
-            console.Error.WriteLine("netpol: --engine bpf loads BPF programs and builds a network-namespace lab, so it runs only as root on Linux " +
-                "(it needs CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN); use --engine reference otherwise.");
+            console.Error.WriteLine($"netpol: --engine {engine} builds a network-namespace lab (and loads BPF programs or netfilter rules into it), so it runs only as root on Linux " +
+                "(it needs CAP_NET_ADMIN and CAP_SYS_ADMIN, and CAP_BPF for bpf); use --engine reference otherwise.");
             return false;
         }
 
         try
         {
-            var enforcement = mode == "strict" ? NetPolicy.Loader.BpfEnforcementMode.Strict : NetPolicy.Loader.BpfEnforcementMode.Conntrack;
-            matrix = LabMatrixEngine.RunBpfAsync(snapshot, protocol, port, enforcement).GetAwaiter().GetResult();
+            var strict = mode == "strict";
+            matrix = engine switch
+            {
+                "nftables" => LabMatrixEngine.RunNftablesAsync(snapshot, protocol, port, strict).GetAwaiter().GetResult(),
+                "iptables" => LabMatrixEngine.RunIptablesAsync(snapshot, protocol, port, strict).GetAwaiter().GetResult(),
+                _ => LabMatrixEngine.RunBpfAsync(snapshot, protocol, port, strict ? NetPolicy.Loader.BpfEnforcementMode.Strict : NetPolicy.Loader.BpfEnforcementMode.Conntrack).GetAwaiter().GetResult(),
+            };
             return true;
         }
         catch (NetPolicy.Compiler.PolicyCompilationException ex)
@@ -130,12 +132,12 @@ internal static class MatrixCommand
         }
         catch (NetPolicy.Loader.KernelOperationException ex)
         {
-            console.Error.WriteLine("netpol: the bpf engine failed: " + ex.Message);
+            console.Error.WriteLine($"netpol: the {engine} engine failed: " + ex.Message);
             return false;
         }
         catch (ArgumentException ex)
         {
-            console.Error.WriteLine("netpol: the bpf engine cannot run this cluster in its lab: " + ex.Message);
+            console.Error.WriteLine($"netpol: the {engine} engine cannot run this cluster in its lab: " + ex.Message);
             return false;
         }
     }

@@ -14,12 +14,12 @@ public sealed class CompileCommandTests
         var run = Netpol.Run("compile", Netpol.PaymentsSample, "-o", output);
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal(["diagnostics.json", "identities.json", "ir.json"], Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(["diagnostics.json", "identities.json", "ip6tables.rules", "ipsets.restore", "iptables.rules", "ir.json", "ruleset.nft"], Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(["maps.bin", "maps.json"], Directory.GetFiles(Path.Combine(output, "bpf")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         var lines = run.Stdout.TrimEnd().Split('\n');
         Assert.Equal(2, lines.Length);
         Assert.Contains("5 pods in 2 namespaces, 2 policies", lines[0]);
-        Assert.EndsWith($"; wrote identities.json, ir.json, diagnostics.json, bpf/maps.json, bpf/maps.bin to {output}", lines[0]);
+        Assert.EndsWith($"; wrote identities.json, ir.json, diagnostics.json, ruleset.nft, ipsets.restore, iptables.rules, ip6tables.rules, bpf/maps.json, bpf/maps.bin to {output}", lines[0]);
         Assert.Equal("bpf: ipcache 5 host + 2 lpm, 5 endpoints, 3 rule sets, 4 policy entries, 4 rule ids", lines[1]);
         Assert.Equal(string.Empty, run.Stderr);
     }
@@ -34,9 +34,9 @@ public sealed class CompileCommandTests
         var run = Netpol.Run("compile", Netpol.PaymentsSample, "-o", output, "--no-bpf");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal(["diagnostics.json", "identities.json", "ir.json"], Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(["diagnostics.json", "identities.json", "ip6tables.rules", "ipsets.restore", "iptables.rules", "ir.json", "ruleset.nft"], Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Empty(Directory.GetFiles(Path.Combine(output, "bpf")));
-        Assert.EndsWith($"wrote identities.json, ir.json, diagnostics.json to {output} (no BPF images: --no-bpf)", run.Stdout.TrimEnd());
+        Assert.EndsWith($"wrote identities.json, ir.json, diagnostics.json, ruleset.nft, ipsets.restore, iptables.rules, ip6tables.rules to {output} (no BPF images: --no-bpf)", run.Stdout.TrimEnd());
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class CompileCommandTests
         Assert.Equal(0, Netpol.Run("compile", Netpol.PaymentsSample, "-o", first).ExitCode);
         Assert.Equal(0, Netpol.Run("compile", Netpol.PaymentsSample, "--out", second).ExitCode);
 
-        foreach (var name in new[] { "identities.json", "ir.json", "diagnostics.json", "bpf/maps.json", "bpf/maps.bin" })
+        foreach (var name in new[] { "identities.json", "ir.json", "diagnostics.json", "ruleset.nft", "ipsets.restore", "iptables.rules", "ip6tables.rules", "bpf/maps.json", "bpf/maps.bin" })
         {
             Assert.Equal(File.ReadAllBytes(Path.Combine(first, name)), File.ReadAllBytes(Path.Combine(second, name)));
         }

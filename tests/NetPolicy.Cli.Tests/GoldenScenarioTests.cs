@@ -7,7 +7,7 @@ namespace NetPolicy.Cli.Tests;
 /// <summary>
 /// Golden-file scenarios: each folder under <c>Scenarios/</c> holds an <c>input.yaml</c>, an optional <c>trace.args</c>
 /// (one line of extra <c>netpol trace</c> arguments) and <c>expected/</c>, which must match, byte for byte, what
-/// <c>netpol compile input.yaml -o DIR</c> writes (identities.json, ir.json, diagnostics.json and bpf/maps.json as bpf-maps.json,
+/// <c>netpol compile input.yaml -o DIR</c> writes (identities.json, ir.json, diagnostics.json, ruleset.nft, ipsets.restore, iptables.rules, ip6tables.rules and bpf/maps.json as bpf-maps.json,
 /// or diagnostics.json alone when the compile fails; bpf/maps.bin must decode to the same images as bpf/maps.json), the standard output of <c>netpol matrix input.yaml --port 80 --protocol TCP --format json</c>
 /// (matrix-tcp-80.json) and of <c>netpol trace input.yaml ARGS</c> (trace.txt).
 /// </summary>
@@ -27,7 +27,7 @@ public sealed class GoldenScenarioTests
     private const int DiffContext = 3;
     private const int DiffMaxLines = 40;
 
-    private static readonly string[] s_compileSuccessFiles = ["diagnostics.json", "identities.json", "ir.json"];
+    private static readonly string[] s_compileSuccessFiles = ["diagnostics.json", "identities.json", "ip6tables.rules", "ipsets.restore", "iptables.rules", "ir.json", "ruleset.nft"];
     private static readonly string[] s_compileFailureFiles = ["diagnostics.json"];
     private static readonly string[] s_bpfFiles = ["maps.bin", "maps.json"];
 

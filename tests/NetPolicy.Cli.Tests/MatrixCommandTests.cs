@@ -91,29 +91,31 @@ public sealed class MatrixCommandTests
     }
 
     [Theory]
-    [InlineData("iptables")]
-    [InlineData("nftables")]
     [InlineData("foo")]
+    [InlineData("ebpf")]
     public void Matrix_OtherEngine_ExitsTwoListingEngines(string engine)
     {
         var run = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", "8080", "--engine", engine);
 
         Assert.True(run.ExitCode == 2, run.ToString());
         Assert.Contains($"--engine '{engine}'", run.Stderr);
-        Assert.Contains("available engines: reference, bpf", run.Stderr);
-        Assert.Contains("iptables, nftables are planned", run.Stderr);
+        Assert.Contains("available engines: reference, bpf, iptables, nftables.", run.Stderr);
         Assert.Equal(string.Empty, run.Stdout);
     }
 
     [KernelTheory]
-    [InlineData("TCP", "8080", "conntrack")]
-    [InlineData("UDP", "53", "strict")]
-    [InlineData("SCTP", "5432", "conntrack")]
-    public void Matrix_EngineBpf_PrintsExactlyTheReferenceJson(string protocol, string port, string mode)
+    [InlineData("bpf", "TCP", "8080", "conntrack")]
+    [InlineData("bpf", "UDP", "53", "strict")]
+    [InlineData("bpf", "SCTP", "5432", "conntrack")]
+    [InlineData("nftables", "TCP", "8080", "conntrack")]
+    [InlineData("nftables", "UDP", "53", "strict")]
+    [InlineData("iptables", "TCP", "8080", "strict")]
+    [InlineData("iptables", "SCTP", "5432", "conntrack")]
+    public void Matrix_LabEngine_PrintsExactlyTheReferenceJson(string engine, string protocol, string port, string mode)
     {
         var reference = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", port, "--protocol", protocol, "--format", "json");
 
-        var bpf = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", port, "--protocol", protocol, "--format", "json", "--engine", "bpf", "--mode", mode);
+        var bpf = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", port, "--protocol", protocol, "--format", "json", "--engine", engine, "--mode", mode);
 
         Assert.True(bpf.ExitCode == 0, bpf.ToString());
         Assert.Equal(reference.Stdout, bpf.Stdout);

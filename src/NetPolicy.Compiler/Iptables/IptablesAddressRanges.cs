@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.Sockets;
+using NetPolicy.Compiler.Identities;
+using NetPolicy.Compiler.Ir;
+using NetPolicy.Compiler.Model;
+
+namespace NetPolicy.Compiler.Iptables;
+
+/// <summary>Exact address ranges of the ipcache's longest-prefix-match table: the address space of one family cut into
+/// intervals on which <see cref="CompiledPolicySet.Lookup(IPAddress)"/> gives one entry, and those intervals as CIDRs.</summary>
+internal static class IptablesAddressRanges
+{
+    /// <summary>Cuts the family's address space into maximal intervals of constant lookup result, in ascending order.</summary>
+    public static List<(UInt128 First, UInt128 Last, IPCacheEntry Entry)> Partition(CompiledPolicySet policySet, AddressFamily family)
+    {
+        var bits = family == AddressFamily.InterNetwork ? 32 : 128;
+        var max = MaxValue(bits);
+        var boundaries = new SortedSet<UInt128> { UInt128.Zero };
+        foreach (var prefix in policySet.IPCache.Keys)
+        {
+            if (prefix.BaseAddress.AddressFamily != family)
+            {
+                continue;
+            }
+
+            var first = IPAddressBits.Mask(IPAddressBits.ToUInt128(prefix.BaseAddress), prefix.PrefixLength, bits);
+            var last = first | HostMask(bits, prefix.PrefixLength);
+            boundaries.Add(first);
+            if (last != max)
+            {
+                boundaries.Add(last + 1);
+            }
+        }
+
+        var starts = boundaries.ToList();
+        var result = new List<(UInt128, UInt128, IPCacheEntry)>(starts.Count);
+        for (var i = 0; i < starts.Count; i++)
+        {
+            var first = starts[i];
+            var last = i + 1 < starts.Count ? starts[i + 1] - 1 : max;
+            result.Add((first, last, policySet.Lookup(IPAddressBits.FromUInt128(first, family))));
+        }
+
+        return result;
+    }
+
+    /// <summary>The smallest list of CIDRs, ascending, covering exactly the intervals whose entry satisfies <paramref name="predicate"/>.</summary>
+    public static List<IPNetwork> Select(List<(UInt128 First, UInt128 Last, IPCacheEntry Entry)> partition, AddressFamily family, Func<IPCacheEntry, bool> predicate)
+    {
+        var result = new List<IPNetwork>();
+        UInt128? runFirst = null;
+        var runLast = UInt128.Zero;
+        foreach (var (first, last, entry) in partition)
+        {
+            if (predicate(entry))
+            {
+                runFirst ??= first;
+                runLast = last;
+            }
+            else if (runFirst is UInt128 start)
+            {
+                AddCidrs(result, start, runLast, family);
+                runFirst = null;
+            }
+        }
+
+        if (runFirst is UInt128 tail)
+        {
+            AddCidrs(result, tail, runLast, family);
+        }
+
+        return result;
+    }
+
+    /// <summary>Splits the interval [<paramref name="first"/>, <paramref name="last"/>] into aligned CIDR blocks.</summary>
+    public static void AddCidrs(List<IPNetwork> result, UInt128 first, UInt128 last, AddressFamily family)
+    {
+        var bits = family == AddressFamily.InterNetwork ? 32 : 128;
+        var max = MaxValue(bits);
+        while (true)
+        {
+            var size = first == UInt128.Zero ? bits : TrailingZeros(first);
+            while (first + HostMask(bits, bits - size) > last)
+            {
+                size--;
+            }
+
+            var blockLast = first + HostMask(bits, bits - size);
+            result.Add(new IPNetwork(IPAddressBits.FromUInt128(first, family), bits - size));
+            if (blockLast == last || blockLast == max)
+            {
+                return;
+            }
+
+            first = blockLast + 1;
+        }
+    }
+
+    private static int TrailingZeros(UInt128 value) => (int)UInt128.TrailingZeroCount(value);
+
+    private static UInt128 MaxValue(int bits) => bits == 32 ? uint.MaxValue : UInt128.MaxValue;
+
+    /// <summary>The host bits of a prefix of <paramref name="length"/> bits in a <paramref name="bits"/>-bit address.</summary>
+    private static UInt128 HostMask(int bits, int length) => length >= bits ? UInt128.Zero : MaxValue(bits) >> length;
+}

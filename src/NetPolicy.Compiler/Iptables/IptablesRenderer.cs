@@ -1,0 +1,301 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using NetPolicy.Compiler.Ir;
+using NetPolicy.Compiler.Model;
+
+namespace NetPolicy.Compiler.Iptables;
+
+/// <summary>Renders a <see cref="CompiledPolicySet"/> into ipset and iptables-restore files.</summary>
+/// <remarks>
+/// <para>The semantics are those of <see cref="CompiledPolicySet.Decide"/> and the BPF datapath: a forwarded flow passes
+/// when the source endpoint's egress rule set (if it is egress-isolated) and the destination endpoint's ingress rule set
+/// (if it is ingress-isolated) both allow it. <c>NP-FORWARD</c> accepts tracked connections early, then sends a packet
+/// from an egress-isolated pod address through <c>NP-EG-&lt;rule set&gt;</c> and a packet to an ingress-isolated pod
+/// address through <c>NP-IN-&lt;rule set&gt;</c>; those chains <c>RETURN</c> on an allow rule and <c>DROP</c> at their end.
+/// A packet that returns from <c>NP-FORWARD</c> continues in <c>FORWARD</c>, so the host's own rules still apply.</para>
+/// <para>Each peer set has one ipset per address family, holding exactly the addresses the ipcache's longest prefix match
+/// maps to one of its identities or address classes (an ipBlock's except and pod IPs inside it are holes): <c>hash:ip</c>
+/// when all are single addresses, <c>hash:net</c> otherwise; the type is part of the name, so a changed type is a new set.</para>
+/// </remarks>
+public static class IptablesRenderer
+{
+    // One fixed limit for every set: `create NAME ... -exist` only succeeds when the existing set was made with the same
+    // maxelem, and memory grows with the members, not with the limit.
+    private const int MaxElements = 1048576;
+
+    /// <summary>Renders the ipset and iptables-restore files of a compiled policy set; the same input gives byte-identical files.</summary>
+    /// <param name="policySet">The compiled policy set.</param>
+    /// <param name="options">Render settings, or <see langword="null"/> for the defaults.</param>
+    /// <returns>The three files.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="policySet"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> holds an undefined mode.</exception>
+    /// <example><code>
+    /// var rules = IptablesRenderer.Render(new PolicyCompiler().Compile(snapshot).ThrowIfErrors());
+    /// File.WriteAllText("ipsets.restore", rules.IpsetRestore);
+    /// File.WriteAllText("iptables.rules", rules.IPv4Rules);
+    /// </code></example>
+    public static IptablesRuleset Render(CompiledPolicySet policySet, IptablesRenderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(policySet);
+        options ??= new IptablesRenderOptions();
+        options.Validate();
+
+        var usedRuleSets = new SortedSet<int>();
+        foreach (var endpoint in policySet.Endpoints.Values)
+        {
+            if (endpoint.IngressRuleSet is int ingress)
+            {
+                usedRuleSets.Add(ingress);
+            }
+
+            if (endpoint.EgressRuleSet is int egress)
+            {
+                usedRuleSets.Add(egress);
+            }
+        }
+
+        var usedPeerSets = new SortedSet<int>();
+        foreach (var id in usedRuleSets)
+        {
+            foreach (var rule in policySet.RuleSets[id].Rules)
+            {
+                if (rule.Action == PolicyAction.Allow && policySet.PeerSets[rule.PeerSet] is { IsAny: false, IsEmpty: false })
+                {
+                    usedPeerSets.Add(rule.PeerSet);
+                }
+            }
+        }
+
+        var ipset = new StringBuilder();
+        var families = new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 };
+        var setNames = new Dictionary<(int PeerSet, AddressFamily Family), string>();
+        foreach (var family in families)
+        {
+            var partition = IptablesAddressRanges.Partition(policySet, family);
+            foreach (var id in usedPeerSets)
+            {
+                var peers = policySet.PeerSets[id];
+                Func<Identities.IPCacheEntry, bool> matches = e => peers.Matches(e.Identity, e.AddressClass);
+                var intervals = partition.Where(p => matches(p.Entry)).ToList();
+                if (intervals.Count == 0)
+                {
+                    continue;
+                }
+
+                // Pod IPs (single addresses, each its own interval) go into a hash:ip set one by one; anything wider
+                // makes the set a hash:net of the merged ranges.
+                var bits = family == AddressFamily.InterNetwork ? 32 : 128;
+                var hosts = intervals.TrueForAll(i => i.First == i.Last);
+                var cidrs = hosts
+                    ? intervals.ConvertAll(i => new IPNetwork(IPAddressBits.FromUInt128(i.First, family), bits))
+                    : IptablesAddressRanges.Select(partition, family, matches);
+                var name = SetName(id, family, hosts);
+                setNames[(id, family)] = name;
+                WriteSet(ipset, name, family, hosts, cidrs);
+            }
+        }
+
+        return new IptablesRuleset(
+            ipset.ToString(),
+            RenderRules(policySet, usedRuleSets, setNames, AddressFamily.InterNetwork, options.ConntrackMode),
+            RenderRules(policySet, usedRuleSets, setNames, AddressFamily.InterNetworkV6, options.ConntrackMode));
+    }
+
+    internal static string SetName(int peerSet, AddressFamily family, bool hosts) =>
+        string.Create(CultureInfo.InvariantCulture, $"NP-PS{peerSet}-{(family == AddressFamily.InterNetwork ? "v4" : "v6")}-{(hosts ? "ip" : "net")}");
+
+    internal static string ChainName(RuleSet ruleSet) =>
+        string.Create(CultureInfo.InvariantCulture, $"NP-{(ruleSet.Direction == PolicyDirection.Ingress ? "IN" : "EG")}-{ruleSet.Id}");
+
+    /// <summary>A short content hash (FNV-1a, 32 bits) of a rule, stamped into its comment.</summary>
+    internal static string Hash(string text)
+    {
+        var hash = 2166136261u;
+        foreach (var b in Encoding.UTF8.GetBytes(text))
+        {
+            hash = (hash ^ b) * 16777619u;
+        }
+
+        return hash.ToString("x8", CultureInfo.InvariantCulture);
+    }
+
+    private static void WriteSet(StringBuilder text, string name, AddressFamily family, bool hosts, List<IPNetwork> cidrs)
+    {
+        var temporary = name + "-tmp";
+        var create = string.Create(
+            CultureInfo.InvariantCulture,
+            $"{(hosts ? "hash:ip" : "hash:net")} family {(family == AddressFamily.InterNetwork ? "inet" : "inet6")} hashsize 1024 maxelem {MaxElements}");
+        text.Append("create ").Append(name).Append(' ').Append(create).Append(" -exist\n");
+        text.Append("create ").Append(temporary).Append(' ').Append(create).Append(" -exist\n");
+        text.Append("flush ").Append(temporary).Append('\n');
+        foreach (var cidr in cidrs)
+        {
+            if (cidr.PrefixLength == 0)
+            {
+                // hash:net cannot hold a /0: the whole space is its two halves.
+                var half = family == AddressFamily.InterNetwork ? "128.0.0.0" : "8000::";
+                text.Append("add ").Append(temporary).Append(' ').Append(family == AddressFamily.InterNetwork ? "0.0.0.0/1" : "::/1").Append('\n');
+                text.Append("add ").Append(temporary).Append(' ').Append(half).Append("/1\n");
+            }
+            else if (hosts)
+            {
+                text.Append("add ").Append(temporary).Append(' ').Append(cidr.BaseAddress).Append('\n');
+            }
+            else
+            {
+                text.Append("add ").Append(temporary).Append(' ').Append(cidr.ToString()).Append('\n');
+            }
+        }
+
+        text.Append("swap ").Append(temporary).Append(' ').Append(name).Append('\n');
+        text.Append("destroy ").Append(temporary).Append('\n');
+    }
+
+    private static string RenderRules(
+        CompiledPolicySet policySet, SortedSet<int> usedRuleSets, Dictionary<(int, AddressFamily), string> setNames, AddressFamily family, IptablesConntrackMode mode)
+    {
+        var bits = family == AddressFamily.InterNetwork ? 32 : 128;
+        var chains = usedRuleSets.Select(id => policySet.RuleSets[id]).OrderBy(r => r.Direction == PolicyDirection.Ingress ? 1 : 0).ThenBy(r => r.Id).ToList();
+        var text = new StringBuilder();
+        text.Append("*filter\n");
+        text.Append(':').Append(IptablesRuleset.ForwardChain).Append(" - [0:0]\n");
+        foreach (var ruleSet in chains)
+        {
+            text.Append(':').Append(ChainName(ruleSet)).Append(" - [0:0]\n");
+        }
+
+        void Rule(string chain, string match, string target)
+        {
+            var body = match.Length == 0 ? $"-A {chain}" : $"-A {chain} {match}";
+            text.Append(body).Append(" -m comment --comment np:").Append(Hash(body + " -j " + target)).Append(" -j ").Append(target).Append('\n');
+        }
+
+        Rule(
+            IptablesRuleset.ForwardChain,
+            mode == IptablesConntrackMode.Strict ? "-m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY" : "-m conntrack --ctstate RELATED,ESTABLISHED",
+            "ACCEPT");
+        foreach (var direction in new[] { PolicyDirection.Egress, PolicyDirection.Ingress })
+        {
+            foreach (var endpoint in policySet.Endpoints.Values)
+            {
+                if (endpoint.RuleSetFor(direction) is not int id)
+                {
+                    continue;
+                }
+
+                foreach (var address in endpoint.Addresses.Where(a => a.AddressFamily == family))
+                {
+                    var match = string.Create(CultureInfo.InvariantCulture, $"{(direction == PolicyDirection.Egress ? "-s" : "-d")} {address}/{bits}");
+                    Rule(IptablesRuleset.ForwardChain, match, ChainName(policySet.RuleSets[id]));
+                }
+            }
+        }
+
+        foreach (var ruleSet in chains)
+        {
+            var chain = ChainName(ruleSet);
+            var remote = ruleSet.Direction == PolicyDirection.Ingress ? "src" : "dst";
+            var byPeerSet = ruleSet.Rules.Where(r => r.Action == PolicyAction.Allow).GroupBy(r => r.PeerSet).OrderBy(g => g.Key);
+            foreach (var group in byPeerSet)
+            {
+                var peers = policySet.PeerSets[group.Key];
+                string peerMatch;
+                if (peers.IsAny)
+                {
+                    peerMatch = string.Empty;
+                }
+                else if (setNames.TryGetValue((group.Key, family), out var set))
+                {
+                    peerMatch = $"-m set --match-set {set} {remote}";
+                }
+                else
+                {
+                    continue;
+                }
+
+                foreach (var portMatch in PortMatches(group.Select(r => r.Port)))
+                {
+                    Rule(chain, string.Join(' ', new[] { peerMatch, portMatch }.Where(s => s.Length > 0)), "RETURN");
+                }
+            }
+
+            Rule(chain, string.Empty, "DROP");
+        }
+
+        text.Append("COMMIT\n");
+        return text.ToString();
+    }
+
+    /// <summary>The protocol and port matches of a peer's rules: one empty match when a rule allows every protocol,
+    /// otherwise per protocol <c>-p P</c> (all ports), <c>--dport</c> or <c>-m multiport --dports</c> of at most 15 slots.</summary>
+    internal static List<string> PortMatches(IEnumerable<PortMatch?> ports)
+    {
+        var list = ports.ToList();
+        if (list.Any(p => p is null))
+        {
+            return [string.Empty];
+        }
+
+        var result = new List<string>();
+        foreach (var protocolGroup in list.Select(p => p!.Value).GroupBy(p => p.Protocol).OrderBy(g => g.Key))
+        {
+            var protocol = protocolGroup.Key switch
+            {
+                TransportProtocol.Tcp => "tcp",
+                TransportProtocol.Udp => "udp",
+                TransportProtocol.Sctp => "sctp",
+                _ => throw new InvalidOperationException($"protocol {protocolGroup.Key} has no iptables match"),
+            };
+            if (protocolGroup.Any(p => p.IsAnyPort))
+            {
+                result.Add($"-p {protocol}");
+                continue;
+            }
+
+            var merged = new List<(int First, int Last)>();
+            foreach (var (first, last) in protocolGroup.Select(p => (p.First, p.Last)).Order())
+            {
+                if (merged.Count > 0 && first <= merged[^1].Last + 1)
+                {
+                    merged[^1] = (merged[^1].First, Math.Max(merged[^1].Last, last));
+                }
+                else
+                {
+                    merged.Add((first, last));
+                }
+            }
+
+            static string Port((int First, int Last) range) =>
+                range.First == range.Last ? range.First.ToString(CultureInfo.InvariantCulture) : string.Create(CultureInfo.InvariantCulture, $"{range.First}:{range.Last}");
+
+            var chunk = new List<(int, int)>();
+            var slots = 0;
+            void Flush()
+            {
+                result.Add(chunk.Count == 1
+                    ? $"-p {protocol} -m {protocol} --dport {Port(chunk[0])}"
+                    : $"-p {protocol} -m multiport --dports {string.Join(',', chunk.Select(Port))}");
+                chunk.Clear();
+                slots = 0;
+            }
+
+            foreach (var range in merged)
+            {
+                var cost = range.First == range.Last ? 1 : 2;
+                if (slots + cost > IptablesRuleset.MaxMultiportSlots)
+                {
+                    Flush();
+                }
+
+                chunk.Add(range);
+                slots += cost;
+            }
+
+            Flush();
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using NetPolicy.Compiler.Iptables;
+
+namespace NetPolicy.Loader.Iptables;
+
+/// <summary>Applies <see cref="IptablesRuleset"/> files with the stock tools (<c>ipset</c>, <c>iptables-restore</c>,
+/// <c>ip6tables-restore</c>) in a network namespace or the current one, and removes them again.</summary>
+/// <remarks>
+/// <para>Only chains named <c>NP-FORWARD</c>, <c>NP-IN-n</c> and <c>NP-EG-n</c>, sets named <c>NP-PSn-v4|v6-ip|net</c>
+/// and the hook rule <c>-A FORWARD -j NP-FORWARD</c> are ever written or deleted; every other chain, rule and set is left alone.</para>
+/// <para>An apply runs <c>ipset restore</c>, then for each family <c>iptables-restore --test --noflush</c> and
+/// <c>iptables-restore --noflush</c> (one transaction that also deletes our chains the new files no longer declare),
+/// inserts the hook at the top of <c>FORWARD</c> unless it is there, and destroys our sets the new files no longer create.</para>
+/// <para>Needs root (CAP_NET_ADMIN), the ipset and iptables packages (nf_tables or legacy backend) and, for a named
+/// namespace, iproute2's <c>ip</c>.</para>
+/// </remarks>
+public sealed partial class IptablesApplier
+{
+    private static readonly string[] s_extraPath = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
+
+    private readonly string? _namespace;
+
+    /// <summary>Initializes an applier for the current network namespace.</summary>
+    public IptablesApplier()
+    {
+    }
+
+    /// <summary>Initializes an applier that runs the tools in <paramref name="networkNamespace"/> (<c>ip netns exec</c>).</summary>
+    /// <param name="networkNamespace">A named network namespace.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="networkNamespace"/> is <see langword="null"/>.</exception>
+    public IptablesApplier(Netns.NetworkNamespace networkNamespace)
+    {
+        ArgumentNullException.ThrowIfNull(networkNamespace);
+        _namespace = networkNamespace.Name;
+    }
+
+    /// <summary>Applies the sets and rules of <paramref name="ruleset"/>, replacing what an earlier apply wrote.</summary>
+    /// <param name="ruleset">The rendered files.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="ruleset"/> is <see langword="null"/>.</exception>
+    /// <exception cref="KernelOperationException">A tool is missing (<see cref="KernelOperationException.Errno"/> 2, the
+    /// message names it) or refused its input (<see cref="KernelOperationException.Errno"/> 22, the message quotes the refused line).</exception>
+    public void Apply(IptablesRuleset ruleset)
+    {
+        ArgumentNullException.ThrowIfNull(ruleset);
+        if (ruleset.IpsetRestore.Length > 0)
+        {
+            Run("ipset", ["restore"], ruleset.IpsetRestore);
+        }
+
+        foreach (var (restore, save, tool, rules) in Families(ruleset))
+        {
+            var declared = ChainLine().Matches(rules).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+            var stale = OurChains(save).Where(c => !declared.Contains(c)).ToList();
+            var input = WithDeletedChains(rules, stale);
+            Run(restore, ["--test", "--noflush"], input);
+            Run(restore, ["--noflush"], input);
+            if (!TryRun(tool, ["-C", "FORWARD", "-j", IptablesRuleset.ForwardChain]))
+            {
+                Run(tool, ["-I", "FORWARD", "1", "-j", IptablesRuleset.ForwardChain]);
+            }
+        }
+
+        var created = CreateLine().Matches(ruleset.IpsetRestore).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
+        foreach (var set in OurSets().Where(s => !created.Contains(s)))
+        {
+            Run("ipset", ["destroy", set]);
+        }
+    }
+
+    /// <summary>Removes the hook, our chains and our sets; does nothing where nothing of ours is left.</summary>
+    /// <exception cref="KernelOperationException">A tool is missing or failed.</exception>
+    public void Remove()
+    {
+        foreach (var (restore, save, tool, _) in Families(null))
+        {
+            while (TryRun(tool, ["-C", "FORWARD", "-j", IptablesRuleset.ForwardChain]))
+            {
+                Run(tool, ["-D", "FORWARD", "-j", IptablesRuleset.ForwardChain]);
+            }
+
+            var chains = OurChains(save);
+            if (chains.Count > 0)
+            {
+                var input = WithDeletedChains("*filter\nCOMMIT\n", chains);
+                Run(restore, ["--noflush"], input);
+            }
+        }
+
+        foreach (var set in OurSets())
+        {
+            Run("ipset", ["destroy", set]);
+        }
+    }
+
+    /// <summary>Gets the names of our chains in the filter table of one family (<c>iptables-save</c> or <c>ip6tables-save</c>), ordinal order.</summary>
+    internal List<string> OurChains(string saveTool)
+    {
+        var text = Run(saveTool, ["-t", "filter"]);
+        return [.. ChainLine().Matches(text).Select(m => m.Groups[1].Value).Where(IsOurChain).Distinct().Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Gets the names of our sets, ordinal order.</summary>
+    internal List<string> OurSets()
+    {
+        var text = Run("ipset", ["list", "-n"]);
+        return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(s => OurSet().IsMatch(s)).Order(StringComparer.Ordinal)];
+    }
+
+    internal static bool IsOurChain(string name) => name == IptablesRuleset.ForwardChain || OurChain().IsMatch(name);
+
+    /// <summary>Adds <c>:chain</c> (flush) and <c>-X chain</c> (delete) lines for <paramref name="chains"/> to a restore file.</summary>
+    internal static string WithDeletedChains(string rules, List<string> chains)
+    {
+        if (chains.Count == 0)
+        {
+            return rules;
+        }
+
+        var header = "*filter\n";
+        var commit = "COMMIT\n";
+        if (!rules.StartsWith(header, StringComparison.Ordinal) || !rules.EndsWith(commit, StringComparison.Ordinal))
+        {
+            throw new ArgumentException("the rules must be one '*filter' table ending in 'COMMIT'", nameof(rules));
+        }
+
+        var text = new StringBuilder(header);
+        foreach (var chain in chains)
+        {
+            text.Append(':').Append(chain).Append(" - [0:0]\n");
+        }
+
+        text.Append(rules, header.Length, rules.Length - header.Length - commit.Length);
+        foreach (var chain in chains)
+        {
+            text.Append("-X ").Append(chain).Append('\n');
+        }
+
+        return text.Append(commit).ToString();
+    }
+
+    private static IEnumerable<(string Restore, string Save, string Tool, string Rules)> Families(IptablesRuleset? ruleset)
+    {
+        yield return ("iptables-restore", "iptables-save", "iptables", ruleset?.IPv4Rules ?? string.Empty);
+        yield return ("ip6tables-restore", "ip6tables-save", "ip6tables", ruleset?.IPv6Rules ?? string.Empty);
+    }
+
+    private bool TryRun(string tool, string[] arguments) => Execute(tool, arguments, null).ExitCode == 0;
+
+    private string Run(string tool, string[] arguments, string? input = null)
+    {
+        var (exitCode, output, error) = Execute(tool, arguments, input);
+        if (exitCode == 0)
+        {
+            return output;
+        }
+
+        var command = $"{tool} {string.Join(' ', arguments)}";
+        var where = _namespace is null ? "the current network namespace" : $"network namespace {_namespace}";
+        var message = $"'{command}' in {where} exited with {exitCode}: {error.Trim()}";
+        if (input is not null && LineNumber().Match(error) is { Success: true } match &&
+            int.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var line))
+        {
+            var lines = input.Split('\n');
+            if (line >= 1 && line <= lines.Length)
+            {
+                message += $"; refused line {line}: {lines[line - 1]}";
+            }
+        }
+
+        throw new KernelOperationException(message, command, 22);
+    }
+
+    private (int ExitCode, string Output, string Error) Execute(string tool, string[] arguments, string? input)
+    {
+        var path = FindTool(tool);
+        ProcessStartInfo start;
+        if (_namespace is null)
+        {
+            start = new ProcessStartInfo(path);
+        }
+        else
+        {
+            start = new ProcessStartInfo(FindTool("ip"));
+            start.ArgumentList.Add("netns");
+            start.ArgumentList.Add("exec");
+            start.ArgumentList.Add(_namespace);
+            start.ArgumentList.Add(path);
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.RedirectStandardInput = true;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        using var process = Process.Start(start) ?? throw new KernelOperationException($"{tool} did not start", tool, 0);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+        }
+
+        process.StandardInput.Close();
+        process.WaitForExit();
+        return (process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+    }
+
+    internal static string FindTool(string tool)
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        foreach (var directory in path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(s_extraPath))
+        {
+            var candidate = Path.Combine(directory, tool);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        var package = tool switch
+        {
+            "ipset" => "ipset",
+            "ip" => "iproute2",
+            _ => "iptables",
+        };
+        throw new KernelOperationException(
+            $"'{tool}' was not found on PATH or in {string.Join(", ", s_extraPath)}; install the {package} package (Debian: apt-get install {package}).", tool, 2);
+    }
+
+    [GeneratedRegex(@"^:(NP-[A-Za-z0-9-]+) ", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    private static partial Regex ChainLine();
+
+    [GeneratedRegex(@"^NP-(IN|EG)-[0-9]+$", RegexOptions.CultureInvariant)]
+    private static partial Regex OurChain();
+
+    [GeneratedRegex(@"^NP-PS[0-9]+-v[46]-(ip|net)(-tmp)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex OurSet();
+
+    [GeneratedRegex(@"^create (NP-PS[0-9]+-v[46]-(?:ip|net)) ", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    private static partial Regex CreateLine();
+
+    [GeneratedRegex(@"line:? ([0-9]+)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex LineNumber();
+}
