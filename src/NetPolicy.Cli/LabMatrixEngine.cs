@@ -54,20 +54,13 @@ internal static class LabMatrixEngine
     /// <param name="port">The port.</param>
     /// <param name="strict">Whether established flows are re-checked (strict mode).</param>
     /// <returns>The matrix, in snapshot pod order like the reference engine's.</returns>
-    public static async Task<ReachabilityMatrix> RunNftablesAsync(ClusterSnapshot snapshot, TransportProtocol protocol, int port, bool strict)
-    {
-        var policySet = new PolicyCompiler().Compile(snapshot).ThrowIfErrors();
-        var ruleset = NetPolicy.Compiler.Nftables.NftablesRenderer.Render(policySet, new NetPolicy.Compiler.Nftables.NftablesRenderOptions
+    public static Task<ReachabilityMatrix> RunNftablesAsync(ClusterSnapshot snapshot, TransportProtocol protocol, int port, bool strict) =>
+        RunNetfilterAsync(snapshot, protocol, port, (policySet, lab) =>
         {
-            Mode = strict ? NetPolicy.Compiler.Nftables.NftablesEnforcementMode.Strict : NetPolicy.Compiler.Nftables.NftablesEnforcementMode.Conntrack,
+            var mode = strict ? NetPolicy.Compiler.Nftables.NftablesEnforcementMode.Strict : NetPolicy.Compiler.Nftables.NftablesEnforcementMode.Conntrack;
+            new NetPolicy.Loader.Nftables.NftablesApplier(lab.Node).Apply(
+                NetPolicy.Compiler.Nftables.NftablesRenderer.Render(policySet, new NetPolicy.Compiler.Nftables.NftablesRenderOptions { Mode = mode }));
         });
-        var pods = snapshot.Pods.Values.ToList();
-        var keys = pods.Select(p => p.Key).ToList();
-        await using var lab = await NetworkLab.CreateAsync(pods.Select(p => new LabPod(p.Key, p.Addresses))).ConfigureAwait(false);
-        new NetPolicy.Loader.Nftables.NftablesApplier(lab.Node).Apply(ruleset);
-        var rows = await lab.ProbeMatrixAsync(keys, ToLab(protocol), port).ConfigureAwait(false);
-        return new ReachabilityMatrix(protocol, port, [.. keys], rows);
-    }
 
     /// <summary>Runs the matrix with the iptables + ipset backend applied in the lab's node namespace.</summary>
     /// <param name="snapshot">The cluster.</param>
@@ -75,17 +68,23 @@ internal static class LabMatrixEngine
     /// <param name="port">The port.</param>
     /// <param name="strict">Whether established flows are re-checked (strict mode).</param>
     /// <returns>The matrix, in snapshot pod order like the reference engine's.</returns>
-    public static async Task<ReachabilityMatrix> RunIptablesAsync(ClusterSnapshot snapshot, TransportProtocol protocol, int port, bool strict)
+    public static Task<ReachabilityMatrix> RunIptablesAsync(ClusterSnapshot snapshot, TransportProtocol protocol, int port, bool strict) =>
+        RunNetfilterAsync(snapshot, protocol, port, (policySet, lab) =>
+        {
+            var mode = strict ? NetPolicy.Compiler.Iptables.IptablesConntrackMode.Strict : NetPolicy.Compiler.Iptables.IptablesConntrackMode.Conntrack;
+            new NetPolicy.Loader.Iptables.IptablesApplier(lab.Node).Apply(
+                NetPolicy.Compiler.Iptables.IptablesRenderer.Render(policySet, new NetPolicy.Compiler.Iptables.IptablesRenderOptions { ConntrackMode = mode }));
+        });
+
+    // The netfilter backends need no attachment: their rules, applied in the node namespace, see every routed packet.
+    private static async Task<ReachabilityMatrix> RunNetfilterAsync(
+        ClusterSnapshot snapshot, TransportProtocol protocol, int port, Action<NetPolicy.Compiler.Ir.CompiledPolicySet, NetworkLab> apply)
     {
         var policySet = new PolicyCompiler().Compile(snapshot).ThrowIfErrors();
-        var ruleset = NetPolicy.Compiler.Iptables.IptablesRenderer.Render(policySet, new NetPolicy.Compiler.Iptables.IptablesRenderOptions
-        {
-            ConntrackMode = strict ? NetPolicy.Compiler.Iptables.IptablesConntrackMode.Strict : NetPolicy.Compiler.Iptables.IptablesConntrackMode.Conntrack,
-        });
         var pods = snapshot.Pods.Values.ToList();
         var keys = pods.Select(p => p.Key).ToList();
         await using var lab = await NetworkLab.CreateAsync(pods.Select(p => new LabPod(p.Key, p.Addresses))).ConfigureAwait(false);
-        new NetPolicy.Loader.Iptables.IptablesApplier(lab.Node).Apply(ruleset);
+        apply(policySet, lab);
         var rows = await lab.ProbeMatrixAsync(keys, ToLab(protocol), port).ConfigureAwait(false);
         return new ReachabilityMatrix(protocol, port, [.. keys], rows);
     }
