@@ -54,6 +54,11 @@ case "${1:-}" in
     echo
     echo "== netpol trace: nginx-ingress -> payments-api TCP/8080 (expected: allowed)"
     netpol trace "$sample" --from production/nginx-ingress --to production/payments-api --port 8080 --protocol TCP
+    if [ "$(id -u)" = 0 ] && [ -e /usr/lib/x86_64-linux-gnu/libbpf.so.1 -o -e /usr/lib/aarch64-linux-gnu/libbpf.so.1 ]; then
+      echo
+      echo "== netpol matrix --engine bpf: real packets through the BPF datapath in a network-namespace lab (root only)"
+      netpol matrix "$sample" --port 8080 --protocol TCP --engine bpf
+    fi
     ;;
   test)
     need_dotnet
