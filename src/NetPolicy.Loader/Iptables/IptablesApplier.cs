@@ -95,6 +95,184 @@ public sealed partial class IptablesApplier
         }
     }
 
+    /// <summary>Compares our chains, rules, hook and sets in the kernel with what <paramref name="ruleset"/> declares.</summary>
+    /// <param name="ruleset">The rendered files that were applied.</param>
+    /// <returns>The differences: missing or extra chains of ours, rules missing from or added to our chains (matched by
+    /// their <c>np:&lt;hash&gt;</c> comment stamps; a rule without a known stamp is extra), rules out of order, a missing
+    /// <c>FORWARD</c> hook, and missing, extra or changed sets of ours (type or members).</returns>
+    /// <remarks>Reads <c>iptables-save -t filter</c>, <c>ip6tables-save -t filter</c> and <c>ipset save</c>; only chains and
+    /// sets named like ours and the hook rule are looked at, so other chains, rules and sets are never reported.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="ruleset"/> is <see langword="null"/>.</exception>
+    /// <exception cref="KernelOperationException">A tool is missing or failed.</exception>
+    public DriftReport Check(IptablesRuleset ruleset)
+    {
+        ArgumentNullException.ThrowIfNull(ruleset);
+        var items = new List<DriftItem>();
+        foreach (var (_, save, tool, rules) in Families(ruleset))
+        {
+            var expected = ParseChains(rules);
+            var saved = Run(save, ["-t", "filter"]);
+            var actual = ParseChains(saved);
+            foreach (var (chain, wanted) in expected)
+            {
+                if (!actual.TryGetValue(chain, out var found))
+                {
+                    items.Add(new DriftItem(DriftKind.Missing, "chain", chain, tool));
+                    continue;
+                }
+
+                var missing = Subtract(wanted, found);
+                var extra = Subtract(found, wanted);
+                items.AddRange(missing.Select(r => new DriftItem(DriftKind.Missing, "rule", chain, $"{tool}: {r.Text}")));
+                items.AddRange(extra.Select(r => new DriftItem(DriftKind.Extra, "rule", chain, $"{tool}: {r.Text}")));
+                if (missing.Count == 0 && extra.Count == 0 && !wanted.Select(r => r.Key).SequenceEqual(found.Select(r => r.Key), StringComparer.Ordinal))
+                {
+                    items.Add(new DriftItem(DriftKind.Changed, "chain", chain, $"{tool}: the rules are out of order"));
+                }
+            }
+
+            foreach (var chain in actual.Keys.Where(c => !expected.ContainsKey(c)).Order(StringComparer.Ordinal))
+            {
+                items.Add(new DriftItem(DriftKind.Extra, "chain", chain, tool));
+            }
+
+            var hook = "-A FORWARD -j " + IptablesRuleset.ForwardChain;
+            if (expected.ContainsKey(IptablesRuleset.ForwardChain) && !saved.Split('\n').Any(l => l.TrimEnd() == hook))
+            {
+                items.Add(new DriftItem(DriftKind.Missing, "hook", "FORWARD", $"{tool}: {hook}"));
+            }
+        }
+
+        var expectedSets = ParseSets(ruleset.IpsetRestore, temporary: true);
+        var actualSets = ParseSets(Run("ipset", ["save"]), temporary: false);
+        foreach (var (name, (type, members)) in expectedSets)
+        {
+            if (!actualSets.TryGetValue(name, out var found))
+            {
+                items.Add(new DriftItem(DriftKind.Missing, "set", name, type));
+            }
+            else if (found.Type != type)
+            {
+                items.Add(new DriftItem(DriftKind.Changed, "set", name, $"type {found.Type}, expected {type}"));
+            }
+            else if (!found.Members.SetEquals(members))
+            {
+                var missing = members.Except(found.Members).Order(StringComparer.Ordinal).ToList();
+                var extra = found.Members.Except(members).Order(StringComparer.Ordinal).ToList();
+                items.Add(new DriftItem(DriftKind.Changed, "set", name, $"{missing.Count} missing member(s) [{string.Join(", ", missing.Take(5))}], {extra.Count} extra member(s) [{string.Join(", ", extra.Take(5))}]"));
+            }
+        }
+
+        foreach (var name in actualSets.Keys.Where(s => !expectedSets.ContainsKey(s)).Order(StringComparer.Ordinal))
+        {
+            items.Add(new DriftItem(DriftKind.Extra, "set", name, actualSets[name].Type));
+        }
+
+        return new DriftReport(items);
+    }
+
+    /// <summary>Checks for drift (<see cref="Check"/>) and, only when some is found, applies <paramref name="ruleset"/> again
+    /// (<see cref="Apply"/>: one <c>ipset restore</c> with swaps and one <c>iptables-restore --noflush</c> transaction per family).</summary>
+    /// <param name="ruleset">The rendered files that should be in force.</param>
+    /// <returns><see langword="true"/> when drift was found and the ruleset re-applied; <see langword="false"/> when nothing differed.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="ruleset"/> is <see langword="null"/>.</exception>
+    /// <exception cref="KernelOperationException">A tool is missing, failed or refused its input.</exception>
+    public bool Repair(IptablesRuleset ruleset)
+    {
+        if (!Check(ruleset).HasDrift)
+        {
+            return false;
+        }
+
+        Apply(ruleset);
+        return true;
+    }
+
+    /// <summary>Parses our chains of a restore or save file: chain name to its rules in order, each keyed by its stamp
+    /// (or, without a stamp, by its text).</summary>
+    internal static Dictionary<string, List<(string Key, string Text)>> ParseChains(string text)
+    {
+        var chains = new Dictionary<string, List<(string Key, string Text)>>(StringComparer.Ordinal);
+        foreach (var raw in text.Split('\n'))
+        {
+            var line = raw.TrimEnd();
+            if (ChainLine().Match(line + " ") is { Success: true } declaration && IsOurChain(declaration.Groups[1].Value))
+            {
+                chains.TryAdd(declaration.Groups[1].Value, []);
+            }
+            else if (line.StartsWith("-A ", StringComparison.Ordinal))
+            {
+                var chain = line.Split(' ')[1];
+                if (IsOurChain(chain))
+                {
+                    var stamp = Stamp().Match(line);
+                    var key = stamp.Success ? "np:" + stamp.Groups[1].Value : line;
+                    if (!chains.TryGetValue(chain, out var rules))
+                    {
+                        chains[chain] = rules = [];
+                    }
+
+                    rules.Add((key, line));
+                }
+            }
+        }
+
+        return chains;
+    }
+
+    /// <summary>Parses our sets of an <c>ipset restore</c> file (members added to the <c>-tmp</c> twin count for the set)
+    /// or of <c>ipset save</c> output: set name to type and normalised members.</summary>
+    internal static Dictionary<string, (string Type, HashSet<string> Members)> ParseSets(string text, bool temporary)
+    {
+        var sets = new Dictionary<string, (string Type, HashSet<string> Members)>(StringComparer.Ordinal);
+        foreach (var raw in text.Split('\n'))
+        {
+            var parts = raw.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length < 3 || !OurSet().IsMatch(parts[1]))
+            {
+                continue;
+            }
+
+            var isTemporary = parts[1].EndsWith("-tmp", StringComparison.Ordinal);
+            var name = isTemporary ? parts[1][..^4] : parts[1];
+            if (parts[0] == "create" && !isTemporary)
+            {
+                sets.TryAdd(name, (parts[2], new HashSet<string>(StringComparer.Ordinal)));
+            }
+            else if (parts[0] == "add" && isTemporary == temporary && sets.TryGetValue(name, out var set))
+            {
+                set.Members.Add(NormaliseMember(parts[2]));
+            }
+        }
+
+        return sets;
+    }
+
+    private static string NormaliseMember(string member)
+    {
+        var text = member.Contains('/', StringComparison.Ordinal) ? member : member + (member.Contains(':', StringComparison.Ordinal) ? "/128" : "/32");
+        return System.Net.IPNetwork.TryParse(text, out var network) ? network.ToString() : member;
+    }
+
+    private static List<(string Key, string Text)> Subtract(List<(string Key, string Text)> from, List<(string Key, string Text)> remove)
+    {
+        var counts = remove.GroupBy(r => r.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var result = new List<(string Key, string Text)>();
+        foreach (var rule in from)
+        {
+            if (counts.TryGetValue(rule.Key, out var count) && count > 0)
+            {
+                counts[rule.Key] = count - 1;
+            }
+            else
+            {
+                result.Add(rule);
+            }
+        }
+
+        return result;
+    }
+
     /// <summary>Gets the names of our chains in the filter table of one family (<c>iptables-save</c> or <c>ip6tables-save</c>), ordinal order.</summary>
     internal List<string> OurChains(string saveTool)
     {
@@ -245,6 +423,9 @@ public sealed partial class IptablesApplier
 
     [GeneratedRegex(@"^create (NP-PS[0-9]+-v[46]-(?:ip|net)) ", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
     private static partial Regex CreateLine();
+
+    [GeneratedRegex(@"--comment ""?np:([0-9a-f]{8})""?(?: |$)", RegexOptions.CultureInvariant)]
+    private static partial Regex Stamp();
 
     [GeneratedRegex(@"line:? ([0-9]+)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex LineNumber();

@@ -18,6 +18,7 @@ namespace NetPolicy.Loader.Nftables;
 public sealed partial class NftablesApplier
 {
     private readonly string? _namespaceName;
+    private readonly Dictionary<string, (string Text, string Listing)> _baselines = new(StringComparer.Ordinal);
 
     /// <summary>Initializes an applier for the current network namespace or a named one.</summary>
     /// <param name="networkNamespace">The namespace to apply in, or <see langword="null"/> for the current one.</param>
@@ -36,6 +37,185 @@ public sealed partial class NftablesApplier
         ArgumentNullException.ThrowIfNull(ruleset);
         Run(["-c", "-f", "-"], ruleset.Text, "validating", ruleset.TableName);
         Run(["-f", "-"], ruleset.Text, "applying", ruleset.TableName);
+        var listing = List(ruleset.TableName) ?? string.Empty;
+        lock (_baselines)
+        {
+            _baselines[ruleset.TableName] = (ruleset.Text, listing);
+        }
+    }
+
+    /// <summary>Compares the ruleset's table in the kernel with the listing this applier read back right after it applied
+    /// the same ruleset.</summary>
+    /// <param name="ruleset">The ruleset that should be in force.</param>
+    /// <returns>The differences: a missing table; missing or extra chains, sets and maps; rules missing from or added to a
+    /// chain; chains whose rules are out of order; sets and maps whose elements or definition changed.</returns>
+    /// <remarks>
+    /// <para>The rendered ruleset carries no per-rule stamps, and <c>nft</c> prints a table in its own canonical form (it
+    /// merges intervals, rewrites statements), so the rendered text cannot be compared with a listing. Instead
+    /// <see cref="Apply"/> reads the table back (<c>nft -s list table inet NAME</c>; stateless, so counters never count as
+    /// drift) and keeps that listing with the ruleset text; <see cref="Check"/> lists the table again and compares the two
+    /// block by block. When this applier has not applied exactly this ruleset (another process applied it, or the applier was
+    /// recreated) there is no baseline: the table is reported as <see cref="DriftKind.Changed"/> with that reason, and
+    /// <see cref="Repair"/> re-applies it, which records a baseline.</para>
+    /// <para>Only the ruleset's own table is listed; other tables are never read or reported.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="ruleset"/> is <see langword="null"/>.</exception>
+    /// <exception cref="KernelOperationException"><c>nft</c> (or <c>ip</c>) is missing or failed.</exception>
+    public DriftReport Check(NftablesRuleset ruleset)
+    {
+        ArgumentNullException.ThrowIfNull(ruleset);
+        var table = ruleset.TableName;
+        var items = new List<DriftItem>();
+        var actual = List(table);
+        (string Text, string Listing) baseline;
+        bool known;
+        lock (_baselines)
+        {
+            known = _baselines.TryGetValue(table, out baseline);
+        }
+
+        if (actual is null)
+        {
+            items.Add(new DriftItem(DriftKind.Missing, "table", table, "inet"));
+        }
+        else if (!known || baseline.Text != ruleset.Text)
+        {
+            items.Add(new DriftItem(DriftKind.Changed, "table", table, "no baseline: this applier has not applied this ruleset"));
+        }
+        else
+        {
+            Compare(ParseListing(baseline.Listing), ParseListing(actual), items);
+        }
+
+        return new DriftReport(items);
+    }
+
+    /// <summary>Checks for drift (<see cref="Check"/>) and, only when some is found, applies the ruleset again
+    /// (<see cref="Apply"/>: one transaction that deletes and recreates the table).</summary>
+    /// <param name="ruleset">The ruleset that should be in force.</param>
+    /// <returns><see langword="true"/> when drift was found and the ruleset re-applied; <see langword="false"/> when nothing differed.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="ruleset"/> is <see langword="null"/>.</exception>
+    /// <exception cref="KernelOperationException"><c>nft</c> (or <c>ip</c>) is missing or refused the ruleset.</exception>
+    public bool Repair(NftablesRuleset ruleset)
+    {
+        if (!Check(ruleset).HasDrift)
+        {
+            return false;
+        }
+
+        Apply(ruleset);
+        return true;
+    }
+
+    /// <summary>Returns the stateless listing of the table, or <see langword="null"/> when it does not exist.</summary>
+    private string? List(string tableName)
+    {
+        try
+        {
+            return Run(["-s", "list", "table", "inet", tableName], null, "listing", tableName);
+        }
+        catch (KernelOperationException ex) when (ex.Errno == 0 && !TableExists(tableName))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Splits a table listing into its blocks: key <c>chain NAME</c>, <c>set NAME</c> or <c>map NAME</c>, value the
+    /// block's lines (trimmed, in order; a multi-line element list is joined into one line).</summary>
+    internal static Dictionary<string, List<string>> ParseListing(string listing)
+    {
+        var blocks = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        List<string>? current = null;
+        var depth = 0;
+        var pending = string.Empty;
+        foreach (var raw in listing.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            var opens = line.Count(c => c == '{');
+            var closes = line.Count(c => c == '}');
+            if (depth == 1 && current is null && line.EndsWith('{'))
+            {
+                current = [];
+                blocks[line[..^1].Trim()] = current;
+            }
+            else if (current is not null && depth + opens - closes >= 2)
+            {
+                pending += pending.Length == 0 ? line : " " + line;
+                if (depth + opens - closes == 2)
+                {
+                    current.Add(pending);
+                    pending = string.Empty;
+                }
+            }
+            else if (current is not null && depth + opens - closes == 1)
+            {
+                current = null;
+            }
+
+            depth += opens - closes;
+        }
+
+        return blocks;
+    }
+
+    private static void Compare(Dictionary<string, List<string>> expected, Dictionary<string, List<string>> actual, List<DriftItem> items)
+    {
+        static (string Type, string Name) Split(string key) => key.IndexOf(' ', StringComparison.Ordinal) is var i and > 0 ? (key[..i], key[(i + 1)..]) : (key, key);
+        foreach (var (key, lines) in expected)
+        {
+            var (type, name) = Split(key);
+            if (!actual.TryGetValue(key, out var found))
+            {
+                items.Add(new DriftItem(DriftKind.Missing, type, name, key));
+            }
+            else if (type == "chain")
+            {
+                var missing = Subtract(lines, found);
+                var extra = Subtract(found, lines);
+                items.AddRange(missing.Select(l => new DriftItem(DriftKind.Missing, "rule", name, l)));
+                items.AddRange(extra.Select(l => new DriftItem(DriftKind.Extra, "rule", name, l)));
+                if (missing.Count == 0 && extra.Count == 0 && !lines.SequenceEqual(found, StringComparer.Ordinal))
+                {
+                    items.Add(new DriftItem(DriftKind.Changed, "chain", name, "the rules are out of order"));
+                }
+            }
+            else if (!lines.SequenceEqual(found, StringComparer.Ordinal))
+            {
+                var missing = Subtract(lines, found);
+                var extra = Subtract(found, lines);
+                items.Add(new DriftItem(DriftKind.Changed, type, name, $"expected [{string.Join("; ", missing)}], found [{string.Join("; ", extra)}]"));
+            }
+        }
+
+        foreach (var key in actual.Keys.Where(k => !expected.ContainsKey(k)).Order(StringComparer.Ordinal))
+        {
+            var (type, name) = Split(key);
+            items.Add(new DriftItem(DriftKind.Extra, type, name, key));
+        }
+    }
+
+    private static List<string> Subtract(List<string> from, List<string> remove)
+    {
+        var counts = remove.GroupBy(r => r, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var result = new List<string>();
+        foreach (var line in from)
+        {
+            if (counts.TryGetValue(line, out var count) && count > 0)
+            {
+                counts[line] = count - 1;
+            }
+            else
+            {
+                result.Add(line);
+            }
+        }
+
+        return result;
     }
 
     /// <summary>Deletes the table a ruleset owns, if present; other tables are never touched.</summary>
