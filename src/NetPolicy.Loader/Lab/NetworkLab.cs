@@ -102,19 +102,28 @@ public sealed class NetworkLab : IAsyncDisposable
         }
 
         await EnsureServerAsync(target, protocol, port, destination.AddressFamily).ConfigureAwait(false);
-        await _parallel.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            return protocol switch
+            await _parallel.WaitAsync(cancellationToken).ConfigureAwait(false);
+            bool answered;
+            try
             {
-                LabProtocol.Tcp => await ProbeTcpAsync(source, destination, port, cancellationToken).ConfigureAwait(false),
-                LabProtocol.Udp => await ProbeUdpAsync(source, destination, port, cancellationToken).ConfigureAwait(false),
-                _ => await ProbeSctpAsync(source, destination, port, cancellationToken).ConfigureAwait(false),
-            };
-        }
-        finally
-        {
-            _parallel.Release();
+                answered = protocol switch
+                {
+                    LabProtocol.Tcp => await ProbeTcpAsync(source, destination, port, cancellationToken).ConfigureAwait(false),
+                    LabProtocol.Udp => await ProbeUdpAsync(source, destination, port, cancellationToken).ConfigureAwait(false),
+                    _ => await ProbeSctpAsync(source, destination, port, cancellationToken).ConfigureAwait(false),
+                };
+            }
+            finally
+            {
+                _parallel.Release();
+            }
+
+            if (answered || attempt >= _options.DeniedRetries)
+            {
+                return answered;
+            }
         }
     }
 

@@ -11,6 +11,11 @@ public sealed class NetworkLabOptions
     /// <value>Default 1 second; a dropped packet always costs the whole timeout.</value>
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Gets or sets how many times a probe that got no answer is repeated before it counts as denied.</summary>
+    /// <value>Default 1. A dropped packet is dropped again, so a repeat never turns a denial into an allow; it only keeps a
+    /// busy machine (a probe answered after the timeout) from passing for a denial.</value>
+    public int DeniedRetries { get; set; } = 1;
+
     /// <summary>Gets or sets how many probes run at once.</summary>
     /// <value>Default 256.</value>
     public int MaxParallelProbes { get; set; } = 256;

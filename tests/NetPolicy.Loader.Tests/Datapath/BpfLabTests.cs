@@ -40,19 +40,7 @@ public sealed class BpfLabTests
             lab.Apply(snapshot);
             lab.Datapath.FlushConntrack();
             run++;
-            var pods = snapshot.Pods.Values.Select(p => p.Key).ToList();
-            var expected = new PolicyEvaluator(snapshot).Matrix(ToModel(protocol), 80);
-            var actual = await lab.Lab.ProbeMatrixAsync(pods, protocol, 80);
-            for (var i = 0; i < pods.Count; i++)
-            {
-                for (var j = 0; j < pods.Count; j++)
-                {
-                    if (expected.Allowed[i][j] != actual[i][j])
-                    {
-                        failures.Add($"{name}: {pods[i]} -> {pods[j]} {protocol}/80: reference {(expected.Allowed[i][j] ? "allows" : "denies")}, lab {(actual[i][j] ? "allows" : "denies")}");
-                    }
-                }
-            }
+            failures.AddRange(await LabMatrix.CompareAsync(lab.Lab, snapshot, protocol, 80, name));
         }
 
         Assert.True(run >= 15, $"only {run} scenarios ran");
@@ -86,11 +74,11 @@ public sealed class BpfLabTests
         // out of isolated pods need neighbour discovery to pass their programs, which police every other ICMPv6 packet.
         var snapshot = NetpolModel.IPv6.Snapshot(
             Netpol.Policy("x", "deny-all").Ingress().Egress(),
-            Netpol.Policy("x", "a-in", Netpol.Labels("pod", "a")).Ingress(Netpol.IngressRule([Netpol.Peer(namespaceSelector: Netpol.NamespaceNamed("y"))], [Netpol.Port(80, ToModel(protocol))])),
+            Netpol.Policy("x", "a-in", Netpol.Labels("pod", "a")).Ingress(Netpol.IngressRule([Netpol.Peer(namespaceSelector: Netpol.NamespaceNamed("y"))], [Netpol.Port(80, LabMatrix.ToModel(protocol))])),
             Netpol.Policy("x", "a-out", Netpol.Labels("pod", "a")).Egress(Netpol.EgressRule([Netpol.Peer(namespaceSelector: Netpol.NamespaceNamed("z"))])));
         await using var lab = await LabDatapath.StartAsync(snapshot);
         var pods = snapshot.Pods.Values.Select(p => p.Key).ToList();
-        var expected = new PolicyEvaluator(snapshot).Matrix(ToModel(protocol), 80);
+        var expected = new PolicyEvaluator(snapshot).Matrix(LabMatrix.ToModel(protocol), 80);
 
         var actual = await lab.Lab.ProbeMatrixAsync(pods, protocol, 80);
 
@@ -148,11 +136,4 @@ public sealed class BpfLabTests
         reader.Poll(TimeSpan.FromMilliseconds(100));
         return events;
     }
-
-    private static TransportProtocol ToModel(LabProtocol protocol) => protocol switch
-    {
-        LabProtocol.Tcp => TransportProtocol.Tcp,
-        LabProtocol.Udp => TransportProtocol.Udp,
-        _ => TransportProtocol.Sctp,
-    };
 }

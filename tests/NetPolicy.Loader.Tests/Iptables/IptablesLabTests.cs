@@ -35,7 +35,7 @@ public sealed class IptablesLabTests
         {
             lab.Apply(snapshot);
             run++;
-            failures.AddRange(await CompareAsync(lab, name, snapshot, protocol, 80, null));
+            failures.AddRange(await LabMatrix.CompareAsync(lab.Lab, snapshot, protocol, 80, name, null));
         }
 
         Assert.True(run >= 15, $"only {run} scenarios ran");
@@ -56,10 +56,10 @@ public sealed class IptablesLabTests
         await using var lab = await LabIptables.StartAsync(snapshot);
         var failures = new List<string>();
 
-        failures.AddRange(await CompareAsync(lab, $"seed {seed}", snapshot, LabProtocol.Tcp, 80, null));
-        failures.AddRange(await CompareAsync(lab, $"seed {seed}", snapshot, LabProtocol.Tcp, 8080, null));
-        failures.AddRange(await CompareAsync(lab, $"seed {seed}", snapshot, LabProtocol.Udp, 53, null));
-        failures.AddRange(await CompareAsync(lab, $"seed {seed}", snapshot, LabProtocol.Tcp, 80, AddressFamily.InterNetworkV6));
+        failures.AddRange(await LabMatrix.CompareAsync(lab.Lab, snapshot, LabProtocol.Tcp, 80, $"seed {seed}", null));
+        failures.AddRange(await LabMatrix.CompareAsync(lab.Lab, snapshot, LabProtocol.Tcp, 8080, $"seed {seed}", null));
+        failures.AddRange(await LabMatrix.CompareAsync(lab.Lab, snapshot, LabProtocol.Udp, 53, $"seed {seed}", null));
+        failures.AddRange(await LabMatrix.CompareAsync(lab.Lab, snapshot, LabProtocol.Tcp, 80, $"seed {seed}", AddressFamily.InterNetworkV6));
 
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(20)));
     }
@@ -145,31 +145,4 @@ public sealed class IptablesLabTests
     }
 
     private static string PodSet(ClusterSnapshot s) => string.Join(";", s.Pods.Values.Select(p => p.Key + "=" + string.Join(',', p.Addresses)));
-
-    private static async Task<List<string>> CompareAsync(LabIptables lab, string name, ClusterSnapshot snapshot, LabProtocol protocol, int port, AddressFamily? family)
-    {
-        var pods = snapshot.Pods.Values.Select(p => p.Key).ToList();
-        var expected = new PolicyEvaluator(snapshot).Matrix(ToModel(protocol), port, family);
-        var actual = await lab.Lab.ProbeMatrixAsync(pods, protocol, port, family);
-        var failures = new List<string>();
-        for (var i = 0; i < pods.Count; i++)
-        {
-            for (var j = 0; j < pods.Count; j++)
-            {
-                if (expected.Allowed[i][j] != actual[i][j])
-                {
-                    failures.Add($"{name}: {pods[i]} -> {pods[j]} {protocol}/{port} {family}: reference {(expected.Allowed[i][j] ? "allows" : "denies")}, lab {(actual[i][j] ? "allows" : "denies")}");
-                }
-            }
-        }
-
-        return failures;
-    }
-
-    private static TransportProtocol ToModel(LabProtocol protocol) => protocol switch
-    {
-        LabProtocol.Tcp => TransportProtocol.Tcp,
-        LabProtocol.Udp => TransportProtocol.Udp,
-        _ => TransportProtocol.Sctp,
-    };
 }

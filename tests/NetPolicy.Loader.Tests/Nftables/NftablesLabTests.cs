@@ -40,7 +40,7 @@ public sealed class NftablesLabTests
         {
             applier.Apply(Render(snapshot));
             run++;
-            failures.AddRange(await CompareAsync(lab, snapshot, protocol, 80, name));
+            failures.AddRange(await LabMatrix.CompareAsync(lab, snapshot, protocol, 80, name));
         }
 
         Assert.True(run >= 15, $"only {run} scenarios ran");
@@ -65,8 +65,8 @@ public sealed class NftablesLabTests
             run++;
             await using var lab = await NetworkLab.CreateAsync(pods.Select(p => new LabPod(p.Key, p.Addresses)), s_labOptions);
             new NftablesApplier(lab.Node).Apply(Render(snapshot));
-            failures.AddRange(await CompareAsync(lab, snapshot, LabProtocol.Tcp, 80, $"seed {seed} (NETPOLICY_SEED={seed})"));
-            failures.AddRange(await CompareAsync(lab, snapshot, LabProtocol.Udp, 8080, $"seed {seed} (NETPOLICY_SEED={seed})"));
+            failures.AddRange(await LabMatrix.CompareAsync(lab, snapshot, LabProtocol.Tcp, 80, $"seed {seed} (NETPOLICY_SEED={seed})"));
+            failures.AddRange(await LabMatrix.CompareAsync(lab, snapshot, LabProtocol.Udp, 8080, $"seed {seed} (NETPOLICY_SEED={seed})"));
         }
 
         Assert.True(run >= 3, $"only {run} random clusters fit the lab ranges");
@@ -89,7 +89,7 @@ public sealed class NftablesLabTests
         await using var lab = await NetworkLab.CreateAsync(snapshot.Pods.Values.Select(p => new LabPod(p.Key, p.Addresses)), s_labOptions);
         new NftablesApplier(lab.Node).Apply(Render(snapshot));
 
-        var failures = await CompareAsync(lab, snapshot, LabProtocol.Tcp, 80, "dual-stack ipBlocks", family);
+        var failures = await LabMatrix.CompareAsync(lab, snapshot, LabProtocol.Tcp, 80, "dual-stack ipBlocks", family);
 
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(20)));
         var expected = new PolicyEvaluator(snapshot).Matrix(TransportProtocol.Tcp, 80, family);
@@ -193,31 +193,4 @@ public sealed class NftablesLabTests
         address.AddressFamily == AddressFamily.InterNetwork
             ? IPNetwork.Parse("198.18.0.0/15").Contains(address)
             : IPNetwork.Parse("fd00::/8").Contains(address);
-
-    private static async Task<List<string>> CompareAsync(NetworkLab lab, ClusterSnapshot snapshot, LabProtocol protocol, int port, string name, AddressFamily? family = null)
-    {
-        var pods = lab.Endpoints.Keys.Order(StringComparer.Ordinal).ToList();
-        var expected = new PolicyEvaluator(snapshot).Matrix(ToModel(protocol), port, family);
-        var actual = await lab.ProbeMatrixAsync(pods, protocol, port, family);
-        var failures = new List<string>();
-        for (var i = 0; i < pods.Count; i++)
-        {
-            for (var j = 0; j < pods.Count; j++)
-            {
-                if (expected[pods[i], pods[j]] != actual[i][j])
-                {
-                    failures.Add($"{name}: {pods[i]} -> {pods[j]} {protocol}/{port}: reference {(expected[pods[i], pods[j]] ? "allows" : "denies")}, nftables {(actual[i][j] ? "allows" : "denies")}");
-                }
-            }
-        }
-
-        return failures;
-    }
-
-    private static TransportProtocol ToModel(LabProtocol protocol) => protocol switch
-    {
-        LabProtocol.Tcp => TransportProtocol.Tcp,
-        LabProtocol.Udp => TransportProtocol.Udp,
-        _ => TransportProtocol.Sctp,
-    };
 }
