@@ -4,8 +4,8 @@ using BenchmarkDotNet.Running;
 
 namespace NetPolicy.Benchmarks;
 
-/// <summary>Runs the benchmarks, or one of the commands <c>generate</c>, <c>measure</c>, <c>verify</c>, <c>bpf-packet</c>
-/// and <c>bpf-update</c> (see README.md).</summary>
+/// <summary>Runs the benchmarks, or one of the commands <c>generate</c>, <c>measure</c>, <c>verify</c>, <c>bpf-packet</c>,
+/// <c>bpf-update</c> and <c>netfilter</c> (see README.md).</summary>
 internal static class Program
 {
     public static int Main(string[] args)
@@ -20,6 +20,14 @@ internal static class Program
                 return VerifyCommand.Run(Options.Parse(args.AsSpan(1)));
             case "bpf-packet" or "bpf-update":
                 return Bpf(args[0], args.AsSpan(1));
+            case "netfilter":
+                if (!OperatingSystem.IsLinux())
+                {
+                    Console.Error.WriteLine("netfilter needs Linux (and root, nft, ipset, iptables and iproute2 for the apply part).");
+                    return 2;
+                }
+
+                return NetfilterCommand.Run(args.AsSpan(1));
             case "-h" or "--help" or "help" when args.Length == 1:
                 Console.WriteLine("""
                     Usage:
@@ -29,6 +37,7 @@ internal static class Program
                       dotnet run -c Release --project tests/NetPolicy.Benchmarks -- verify [--namespaces N --pods N --policies N --seed S]
                       sudo dotnet run -c Release --project tests/NetPolicy.Benchmarks -- bpf-packet [--ipcache 100000 --entries 100,1000,4096,16384,65536 --repeat 1000000 --runs 5]
                       sudo dotnet run -c Release --project tests/NetPolicy.Benchmarks -- bpf-update [--namespaces 1000 --pods 10000 --policies 3000 --seed 1 --changes 100 --warmup 6]
+                      sudo dotnet run -c Release --project tests/NetPolicy.Benchmarks -- netfilter [--namespaces 25000 --pods 100000 --policies 10000 --runs 3 --changes 3 --seed 1 --apply-namespaces N --apply-pods N --apply-policies N]
                     """);
                 return 0;
             default:
