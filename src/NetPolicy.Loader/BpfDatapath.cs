@@ -267,13 +267,8 @@ public sealed partial class BpfDatapath : IDisposable
     public int FlushConntrack()
     {
         var map = GetMap(BpfConstants.ConntrackMapName);
-        var removed = 0;
-        foreach (var key in map.GetKeys().ToList())
-        {
-            removed += map.Delete(key) ? 1 : 0;
-        }
-
-        return removed;
+        var keys = map.GetKeys().ToList();
+        return keys.Count == 0 ? 0 : map.DeleteBatch(keys.SelectMany(k => k).ToArray(), keys.Count);
     }
 
     /// <summary>Reads the per-CPU counters, summed.</summary>
