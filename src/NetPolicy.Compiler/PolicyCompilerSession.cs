@@ -10,9 +10,11 @@ namespace NetPolicy.Compiler;
 /// <remarks>
 /// <para>Pod events (<see cref="SetPod"/>, <see cref="RemovePod"/>) are applied in place: the pod's identity joins or leaves
 /// the selectors that match it, the rule sets built on those selectors are rebuilt, and the result reports exactly what
-/// changed. Policy and namespace events, and the rare pod changes that affect per-pod address groups (egress named
-/// ports that resolve differently between pods of one identity, pod IPs that are also ipBlock boundaries), recompile
-/// with the previous numbering — the result and its delta are the same either way.</para>
+/// changed. Policy events (<see cref="SetPolicy"/>, <see cref="RemovePolicy"/>) are applied in place too: the policy's
+/// rules are compiled again, the rule sets that include it are rebuilt, and only the pods its old or new pod selector
+/// matches choose their rule sets again. Namespace events, and the rare changes that affect how addresses are grouped
+/// (egress named ports, a pod IP that is also an ipBlock boundary, an ipBlock no policy had before), recompile with the
+/// previous numbering. Either way the result enforces the same verdicts and its delta is exact.</para>
 /// <para>Every result is immutable and may be kept or shared. The session itself is not thread-safe: apply events from one thread.</para>
 /// </remarks>
 /// <example>
@@ -65,15 +67,26 @@ public sealed class PolicyCompilerSession
         return old is null ? Current : Apply(Snapshot.RemovePod(key), old, null);
     }
 
-    /// <summary>Adds or replaces a policy (recompiles with the previous numbering).</summary>
-    /// <param name="policy">The policy.</param>
-    /// <returns>The new result.</returns>
-    public CompilationResult SetPolicy(NetworkPolicyDefinition policy) => Update(Snapshot.SetPolicy(policy));
+    /// <summary>Adds or replaces a policy.</summary>
+    /// <param name="policy">The policy; its namespace must be in the snapshot.</param>
+    /// <returns>The new result, with <see cref="CompilationResult.Delta"/> relative to the previous one.</returns>
+    /// <exception cref="InvalidOperationException">The policy's namespace is not in the snapshot.</exception>
+    public CompilationResult SetPolicy(NetworkPolicyDefinition policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var next = Snapshot.SetPolicy(policy);
+        return ApplyPolicy(next, Snapshot.Policies.GetValueOrDefault(policy.Key), policy);
+    }
 
-    /// <summary>Removes a policy (recompiles with the previous numbering).</summary>
+    /// <summary>Removes a policy.</summary>
     /// <param name="key">The policy key, <c>namespace/name</c>.</param>
     /// <returns>The new result.</returns>
-    public CompilationResult RemovePolicy(string key) => Update(Snapshot.RemovePolicy(key));
+    public CompilationResult RemovePolicy(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var old = Snapshot.Policies.GetValueOrDefault(key);
+        return old is null ? Current : ApplyPolicy(Snapshot.RemovePolicy(key), old, null);
+    }
 
     /// <summary>Adds or replaces a namespace (recompiles with the previous numbering).</summary>
     /// <param name="ns">The namespace.</param>
@@ -93,6 +106,28 @@ public sealed class PolicyCompilerSession
     private CompilationResult Apply(ClusterSnapshot next, PodEndpoint? oldPod, PodEndpoint? newPod)
     {
         if (_run is not null && Current.PolicySet is not null && _run.TryApplyPod(next, oldPod, newPod) is { } applied)
+        {
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.IncrementalCompile(applied.Delta.ToString());
+            }
+
+            Current = new CompilationResult(next, next.Diagnostics, applied.PolicySet, applied.Delta);
+            return Current;
+        }
+
+        return Update(next);
+    }
+
+    private CompilationResult ApplyPolicy(ClusterSnapshot next, NetworkPolicyDefinition? oldPolicy, NetworkPolicyDefinition? newPolicy)
+    {
+        if (oldPolicy is not null && newPolicy is not null && oldPolicy.Equals(newPolicy))
+        {
+            Current = new CompilationResult(next, next.Diagnostics, Current.PolicySet, Current.PolicySet is null ? null : new CompilationDelta());
+            return Current;
+        }
+
+        if (_run is not null && Current.PolicySet is not null && !next.HasErrors && _run.TryApplyPolicy(next, oldPolicy, newPolicy) is { } applied)
         {
             if (_logger.IsEnabled(LogLevel.Debug))
             {

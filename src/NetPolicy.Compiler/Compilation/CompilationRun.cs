@@ -799,23 +799,9 @@ internal sealed partial class CompilationRun
             return cached;
         }
 
-        if (_policiesByNamespace is null)
-        {
-            _policiesByNamespace = new(StringComparer.Ordinal);
-            for (var i = 0; i < _policies.Length; i++)
-            {
-                if (!_policiesByNamespace.TryGetValue(_policies[i].Namespace, out var list))
-                {
-                    list = [];
-                    _policiesByNamespace[_policies[i].Namespace] = list;
-                }
-
-                list.Add(i);
-            }
-        }
-
+        EnsurePoliciesByNamespace();
         List<int>? ingress = null, egress = null;
-        if (_policiesByNamespace.TryGetValue(info.Key.Namespace, out var candidates))
+        if (_policiesByNamespace!.TryGetValue(info.Key.Namespace, out var candidates))
         {
             foreach (var index in candidates)
             {
@@ -845,6 +831,26 @@ internal sealed partial class CompilationRun
             ingress?.Any(i => _ingressFragments[i].HasNamedPorts) ?? false);
         info.Selection = selection;
         return selection;
+    }
+
+    private void EnsurePoliciesByNamespace()
+    {
+        if (_policiesByNamespace is not null)
+        {
+            return;
+        }
+
+        _policiesByNamespace = new(StringComparer.Ordinal);
+        for (var i = 0; i < _policies.Length; i++)
+        {
+            if (!_policiesByNamespace.TryGetValue(_policies[i].Namespace, out var list))
+            {
+                list = [];
+                _policiesByNamespace[_policies[i].Namespace] = list;
+            }
+
+            list.Add(i);
+        }
     }
 
     private PolicyList PolicyListFor(char direction, List<int> indices)
@@ -891,6 +897,7 @@ internal sealed partial class CompilationRun
         state.Current = BuildRuleSet(id, state);
         _ruleSets[memoKey] = state;
         _ruleSetsById[id] = state;
+        RegisterRuleSet(state);
 
         return state;
     }
