@@ -130,6 +130,50 @@ public sealed class BpfMapImage : IEquatable<BpfMapImage>
     }
 
     /// <summary>Builds an image from unsorted records: sorts them by key bytes and rejects duplicate keys.</summary>
+    /// <summary>Returns this image with the records whose key <paramref name="remove"/> accepts left out and
+    /// <paramref name="upserts"/> merged in (an upsert replaces a record with its key). Linear in the record count.</summary>
+    internal BpfMapImage Patch(KeyPredicate? remove, BpfMapImage? upserts)
+    {
+        if (remove is null && (upserts is null || upserts.Count == 0))
+        {
+            return this;
+        }
+
+        var size = Definition.RecordSize;
+        var added = upserts?._records ?? [];
+        var result = new byte[_records.Length + added.Length];
+        int i = 0, j = 0, length = 0;
+        var addedCount = upserts?.Count ?? 0;
+        while (i < Count || j < addedCount)
+        {
+            int c = i >= Count ? 1 : j >= addedCount ? -1 : KeyAt(i).SequenceCompareTo(upserts!.KeyAt(j));
+            if (c < 0)
+            {
+                if (remove is null || !remove(KeyAt(i)))
+                {
+                    _records.AsSpan(i * size, size).CopyTo(result.AsSpan(length));
+                    length += size;
+                }
+
+                i++;
+            }
+            else
+            {
+                added.AsSpan(j * size, size).CopyTo(result.AsSpan(length));
+                length += size;
+                j++;
+                if (c == 0)
+                {
+                    i++;
+                }
+            }
+        }
+
+        return new BpfMapImage(Definition, MaxEntries, result.AsSpan(0, length).ToArray());
+    }
+
+    internal delegate bool KeyPredicate(ReadOnlySpan<byte> key);
+
     internal static BpfMapImage FromUnsorted(BpfMapDefinition definition, int maxEntries, byte[] records)
     {
         var size = definition.RecordSize;

@@ -33,7 +33,7 @@ namespace NetPolicy.Compiler.Bpf;
 /// <see cref="DiagnosticCodes.BpfUnsupportedRule"/>) the result has every diagnostic and no images, so an agent never
 /// programs a datapath half-way.</para>
 /// </remarks>
-public static class BpfMapRenderer
+public static partial class BpfMapRenderer
 {
     private const uint MaxRuleId = 0x7FFFFFFF;
 
@@ -82,22 +82,8 @@ public static class BpfMapRenderer
             }
         }
 
-        var hostAddresses = options.HostAddresses.Select(a => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Distinct().Order(IPAddressComparer.Instance);
-        foreach (var address in hostAddresses)
+        foreach (var address in HostAddresses(policySet, options, diagnostics))
         {
-            if (policySet.FindEndpoint(address) is { } pod)
-            {
-                diagnostics.Add(new PolicyDiagnostic
-                {
-                    Code = DiagnosticCodes.BpfHostAddressIsPodAddress,
-                    Severity = DiagnosticSeverity.Warning,
-                    ObjectKind = "Pod",
-                    ObjectName = pod.Pod,
-                    Message = $"node address {address} is also this pod's IP; np_ipcache_host maps it to the host identity ({BpfConstants.IdentityHost}), " +
-                        $"so policies see that address as the node, not as the pod's identity {pod.Identity}.",
-                });
-            }
-
             host[BpfAddress.FromIPAddress(address)] = new BpfIPCacheValue(BpfConstants.IdentityHost, policySet.Lookup(address).AddressClass);
         }
 
@@ -209,7 +195,7 @@ public static class BpfMapRenderer
             return new BpfRenderResult(null, diagnostics.ToImmutable());
         }
 
-        var ruleIds = AssignRuleIds(flattener.Attributions, policy.Select(p => p.Value.Attribution));
+        var ruleIds = AssignRuleIds(flattener.Attributions, policy.Select(p => p.Value.Attribution), out var ruleIdsAreHashes);
         var images = new BpfMapImages(
             [
                 Build(BpfMapDefinition.IPCacheHost, options.MaxIPCacheHostEntries, host, static (k, s) => k.CopyTo(s), static (v, s) => v.WriteTo(s)),
@@ -230,8 +216,32 @@ public static class BpfMapRenderer
             ],
             endpointIds,
             ruleIds.Select((ruleId, index) => (RuleId: ruleId, Index: index)).Where(x => x.RuleId != 0)
-                .ToImmutableSortedDictionary(x => x.RuleId, x => flattener.Attributions[x.Index]));
+                .ToImmutableSortedDictionary(x => x.RuleId, x => flattener.Attributions[x.Index]),
+            ruleIdsAreHashes);
         return new BpfRenderResult(images, diagnostics.ToImmutable());
+    }
+
+    /// <summary>The node's addresses, normalised and in order, with a warning for each that is also a pod's IP.</summary>
+    private static List<IPAddress> HostAddresses(CompiledPolicySet policySet, BpfRenderOptions options, ImmutableArray<PolicyDiagnostic>.Builder diagnostics)
+    {
+        var hostAddresses = options.HostAddresses.Select(a => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a).Distinct().Order(IPAddressComparer.Instance).ToList();
+        foreach (var address in hostAddresses)
+        {
+            if (policySet.FindEndpoint(address) is { } pod)
+            {
+                diagnostics.Add(new PolicyDiagnostic
+                {
+                    Code = DiagnosticCodes.BpfHostAddressIsPodAddress,
+                    Severity = DiagnosticSeverity.Warning,
+                    ObjectKind = "Pod",
+                    ObjectName = pod.Pod,
+                    Message = $"node address {address} is also this pod's IP; np_ipcache_host maps it to the host identity ({BpfConstants.IdentityHost}), " +
+                        $"so policies see that address as the node, not as the pod's identity {pod.Identity}.",
+                });
+            }
+        }
+
+        return hostAddresses;
     }
 
     /// <summary>Computes the rule id of an attribution text as the renderer does before collisions are resolved: the
@@ -307,8 +317,9 @@ public static class BpfMapRenderer
     }
 
     /// <summary>Gives every attribution the keys use a rule id; returns rule id by attribution index (0 for unused ones).</summary>
-    private static uint[] AssignRuleIds(List<ImmutableArray<RuleReference>> attributions, IEnumerable<int> used)
+    private static uint[] AssignRuleIds(List<ImmutableArray<RuleReference>> attributions, IEnumerable<int> used, out bool allHashes)
     {
+        allHashes = true;
         var ids = new uint[attributions.Count];
         var ordered = used.Distinct()
             .Select(i => (Index: i, Text: AttributionText(attributions[i])))
@@ -321,6 +332,7 @@ public static class BpfMapRenderer
             while (!taken.Add(id))
             {
                 id = id == MaxRuleId ? 1 : id + 1;
+                allHashes = false;
             }
 
             ids[index] = id;

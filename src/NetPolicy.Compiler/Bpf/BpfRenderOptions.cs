@@ -62,13 +62,26 @@ public sealed class BpfRenderOptions
     /// IPv4-mapped IPv6 addresses are taken as IPv4.</remarks>
     public ImmutableArray<IPAddress> HostAddresses { get; set; } = [];
 
+    /// <summary>Returns a copy with other endpoint ids to keep.</summary>
+    internal BpfRenderOptions WithEndpointIds(IReadOnlyDictionary<string, uint>? endpointIds) => new()
+    {
+        MaxIPCacheHostEntries = MaxIPCacheHostEntries,
+        MaxIPCacheLpmEntries = MaxIPCacheLpmEntries,
+        MaxEndpoints = MaxEndpoints,
+        MaxRuleSets = MaxRuleSets,
+        MaxPolicyEntries = MaxPolicyEntries,
+        EndpointIds = endpointIds,
+        HostAddresses = HostAddresses,
+    };
+
     internal void Validate()
     {
-        Check(MaxIPCacheHostEntries, nameof(MaxIPCacheHostEntries));
-        Check(MaxIPCacheLpmEntries, nameof(MaxIPCacheLpmEntries));
-        Check(MaxEndpoints, nameof(MaxEndpoints));
-        Check(MaxRuleSets, nameof(MaxRuleSets));
-        Check(MaxPolicyEntries, nameof(MaxPolicyEntries));
+        ValidateAllButEndpointIds();
+        ValidateEndpointIds();
+    }
+
+    private void ValidateEndpointIds()
+    {
         if (EndpointIds is { } ids)
         {
             var owners = new Dictionary<uint, string>();
@@ -90,7 +103,16 @@ public sealed class BpfRenderOptions
                 }
             }
         }
+    }
 
+    /// <summary>Validates everything but <see cref="EndpointIds"/>, which an incremental render takes from a previous render.</summary>
+    internal void ValidateAllButEndpointIds()
+    {
+        Check(MaxIPCacheHostEntries, nameof(MaxIPCacheHostEntries));
+        Check(MaxIPCacheLpmEntries, nameof(MaxIPCacheLpmEntries));
+        Check(MaxEndpoints, nameof(MaxEndpoints));
+        Check(MaxRuleSets, nameof(MaxRuleSets));
+        Check(MaxPolicyEntries, nameof(MaxPolicyEntries));
         if (HostAddresses.IsDefault)
         {
             throw new ArgumentException("BpfRenderOptions.HostAddresses is a default ImmutableArray; use [] for none.", "options");

@@ -1,0 +1,284 @@
+using System.Buffers.Binary;
+using System.Collections.Immutable;
+using System.Net;
+using System.Net.Sockets;
+using NetPolicy.Compiler.Ir;
+using NetPolicy.Compiler.Model;
+
+namespace NetPolicy.Compiler.Bpf;
+
+public static partial class BpfMapRenderer
+{
+    /// <summary>
+    /// Renders the map images of a compiled policy set by patching the images of the policy set a delta is relative to:
+    /// only the ipcache entries, endpoints and rule sets the delta names are rendered again. The result is byte for
+    /// byte what <see cref="Render(CompiledPolicySet, BpfRenderOptions?)"/> gives with the endpoint ids of
+    /// <paramref name="previous"/>; where a patch could not be exact (a rule id collision, an ipcache prefix that is not
+    /// a host address, other map sizes, an error to report) the whole set is rendered instead.
+    /// </summary>
+    /// <param name="policySet">The compiled policy set, as <see cref="PolicyCompilerSession"/> returns it.</param>
+    /// <param name="delta">What changed since the policy set <paramref name="previous"/> was rendered from (<see cref="CompilationResult.Delta"/>).</param>
+    /// <param name="previous">The images rendered from the previous policy set, with the same options.</param>
+    /// <param name="options">The options <paramref name="previous"/> was rendered with; <see cref="BpfRenderOptions.EndpointIds"/>
+    /// must be <see langword="null"/> or <paramref name="previous"/>'s, whose ids are kept.</param>
+    /// <returns>The images, or error diagnostics and no images.</returns>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> are invalid or name other endpoint ids.</exception>
+    /// <example>
+    /// <code>
+    /// CompilationResult next = session.SetPolicy(policy);
+    /// BpfMapImages images = BpfMapRenderer.RenderChanges(next.PolicySet!, next.Delta!, applied).ThrowIfErrors();
+    /// datapath.Apply(images); // writes only the entries that differ
+    /// </code>
+    /// </example>
+    public static BpfRenderResult RenderChanges(CompiledPolicySet policySet, CompilationDelta delta, BpfMapImages previous, BpfRenderOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(policySet);
+        ArgumentNullException.ThrowIfNull(delta);
+        ArgumentNullException.ThrowIfNull(previous);
+        options ??= new BpfRenderOptions();
+        if (options.EndpointIds is not null && !ReferenceEquals(options.EndpointIds, previous.EndpointIds))
+        {
+            throw new ArgumentException("BpfRenderOptions.EndpointIds must be null (or the previous images' EndpointIds) for an incremental render: the previous images' ids are kept.", nameof(options));
+        }
+
+        options.ValidateAllButEndpointIds();
+        var full = options.WithEndpointIds(previous.EndpointIds);
+        return TryPatch(policySet, delta, previous, full) ?? Render(policySet, full);
+    }
+
+    private static BpfRenderResult? TryPatch(CompiledPolicySet policySet, CompilationDelta delta, BpfMapImages previous, BpfRenderOptions options)
+    {
+        var maps = previous.Maps;
+        if (!previous.RuleIdsAreHashes ||
+            maps[0].MaxEntries != options.MaxIPCacheHostEntries || maps[1].MaxEntries != options.MaxIPCacheLpmEntries ||
+            maps[2].MaxEntries != options.MaxEndpoints || maps[3].MaxEntries != options.MaxRuleSets || maps[4].MaxEntries != options.MaxPolicyEntries)
+        {
+            return null;
+        }
+
+        var diagnostics = ImmutableArray.CreateBuilder<PolicyDiagnostic>();
+        var hostAddresses = HostAddresses(policySet, options, diagnostics).Select(BpfAddress.FromIPAddress).ToHashSet();
+
+        // ipcache: host entries only (a prefix change can move the address class of the node's addresses).
+        var hostRemovals = new HashSet<UInt128>();
+        var hostUpserts = new List<KeyValuePair<BpfAddress, BpfIPCacheValue>>();
+        foreach (var prefix in delta.RemovedIPCachePrefixes)
+        {
+            if (!IsHostPrefix(prefix) || hostAddresses.Contains(BpfAddress.FromIPAddress(prefix.BaseAddress)))
+            {
+                return null;
+            }
+
+            hostRemovals.Add(KeyNumber(BpfAddress.FromIPAddress(prefix.BaseAddress)));
+        }
+
+        foreach (var entry in delta.UpsertedIPCacheEntries)
+        {
+            var address = BpfAddress.FromIPAddress(entry.Prefix.BaseAddress);
+            if (!IsHostPrefix(entry.Prefix) || hostAddresses.Contains(address))
+            {
+                return null;
+            }
+
+            hostUpserts.Add(KeyValuePair.Create(address, new BpfIPCacheValue(entry.Identity, entry.AddressClass)));
+        }
+
+        var host = maps[0].Patch(
+            hostRemovals.Count == 0 ? null : key => hostRemovals.Contains(KeyNumber(key)),
+            Build(BpfMapDefinition.IPCacheHost, options.MaxIPCacheHostEntries, hostUpserts, static (k, s) => k.CopyTo(s), static (v, s) => v.WriteTo(s)));
+        if (host.Count > options.MaxIPCacheHostEntries)
+        {
+            return null;
+        }
+
+        // endpoints: removed pods free nothing in this render (as in a full render with kept ids); new pods get the
+        // lowest ids no previous pod had.
+        if (policySet.Endpoints.Count >= options.MaxEndpoints)
+        {
+            return null;
+        }
+
+        var endpointIds = previous.EndpointIds;
+        var endpointRemovals = new HashSet<uint>();
+        foreach (var pod in delta.RemovedEndpoints)
+        {
+            if (endpointIds.TryGetValue(pod, out var id))
+            {
+                endpointRemovals.Add(id);
+                endpointIds = endpointIds.Remove(pod);
+            }
+        }
+
+        if (!delta.AddedEndpoints.IsEmpty)
+        {
+            var taken = previous.EndpointIds.Values.ToHashSet();
+            var next = 1u;
+            foreach (var pod in delta.AddedEndpoints.Order(ObjectKeyComparer.Instance))
+            {
+                if (endpointIds.ContainsKey(pod))
+                {
+                    continue;
+                }
+
+                while (taken.Contains(next))
+                {
+                    next++;
+                }
+
+                if (next >= (uint)options.MaxEndpoints)
+                {
+                    return null;
+                }
+
+                endpointIds = endpointIds.Add(pod, next);
+                taken.Add(next);
+                next++;
+            }
+        }
+
+        var endpointUpserts = new List<KeyValuePair<uint, BpfEndpointValue>>();
+        foreach (var pod in delta.AddedEndpoints.Concat(delta.ChangedEndpoints))
+        {
+            var endpoint = policySet.Endpoints[pod];
+            endpointUpserts.Add(KeyValuePair.Create(endpointIds[pod], EndpointValue(endpoint)));
+        }
+
+        var endpoints = maps[2].Patch(
+            endpointRemovals.Count == 0 ? null : key => endpointRemovals.Contains(BinaryPrimitives.ReadUInt32LittleEndian(key)),
+            Build(BpfMapDefinition.Endpoints, options.MaxEndpoints, endpointUpserts, static (k, s) => BinaryPrimitives.WriteUInt32LittleEndian(s, k), static (v, s) => v.WriteTo(s)));
+
+        // rule sets: those now used that the previous images lack or the delta names are flattened again; the entries of
+        // those and of rule sets no longer used are dropped.
+        var used = new HashSet<int>();
+        foreach (var endpoint in policySet.Endpoints.Values)
+        {
+            if (endpoint.IngressRuleSet is int ingress)
+            {
+                used.Add(ingress);
+            }
+
+            if (endpoint.EgressRuleSet is int egress)
+            {
+                used.Add(egress);
+            }
+        }
+
+        var previousRuleSets = new HashSet<int>(maps[3].Count);
+        for (var i = 0; i < maps[3].Count; i++)
+        {
+            previousRuleSets.Add((int)BinaryPrimitives.ReadUInt32LittleEndian(maps[3].KeyAt(i)));
+        }
+
+        var dirty = new SortedSet<int>(used.Where(id => !previousRuleSets.Contains(id)));
+        foreach (var id in delta.AddedRuleSets.Concat(delta.ChangedRuleSets))
+        {
+            if (used.Contains(id))
+            {
+                dirty.Add(id);
+            }
+        }
+
+        var dropped = new HashSet<uint>(previousRuleSets.Where(id => !used.Contains(id) || dirty.Contains(id)).Select(id => (uint)id));
+        var unsupported = new SortedDictionary<(string Reason, string Reference), RuleReference>(s_ordinalPairs);
+        var flattener = new Flattener(policySet, unsupported);
+        var ruleSetUpserts = new List<KeyValuePair<uint, BpfRuleSetValue>>(dirty.Count);
+        var policyUpserts = new List<KeyValuePair<BpfPolicyKey, PolicyKeyState>>();
+        foreach (var id in dirty)
+        {
+            if (id < 0 || id >= options.MaxRuleSets)
+            {
+                return null;
+            }
+
+            var (value, keys, _) = flattener.Flatten(policySet.RuleSets[id], countOnly: false);
+            ruleSetUpserts.Add(KeyValuePair.Create((uint)id, value));
+            policyUpserts.AddRange(keys!);
+        }
+
+        if (unsupported.Count > 0)
+        {
+            return null;
+        }
+
+        // rule ids: an attribution the previous images have keeps its id; a new one gets its hash unless that is taken.
+        var ruleIds = new uint[flattener.Attributions.Count];
+        var newRuleIds = new Dictionary<uint, int>();
+        foreach (var index in policyUpserts.Select(p => p.Value.Attribution).Distinct())
+        {
+            var attribution = flattener.Attributions[index];
+            var hash = HashAttribution(AttributionText(attribution));
+            if (previous.RuleAttribution.TryGetValue(hash, out var existing))
+            {
+                if (!existing.SequenceEqual(attribution))
+                {
+                    return null;
+                }
+            }
+            else if (!newRuleIds.TryAdd(hash, index))
+            {
+                return null;
+            }
+
+            ruleIds[index] = hash;
+        }
+
+        var ruleSets = maps[3].Patch(
+            dropped.Count == 0 ? null : key => dropped.Contains(BinaryPrimitives.ReadUInt32LittleEndian(key)),
+            Build(BpfMapDefinition.RuleSets, options.MaxRuleSets, ruleSetUpserts, static (k, s) => BinaryPrimitives.WriteUInt32LittleEndian(s, k), static (v, s) => v.WriteTo(s)));
+        var policy = maps[4].Patch(
+            dropped.Count == 0 ? null : key => dropped.Contains(BinaryPrimitives.ReadUInt32LittleEndian(key)),
+            Build(
+                BpfMapDefinition.Policy,
+                options.MaxPolicyEntries,
+                policyUpserts.Select(p => KeyValuePair.Create(p.Key, new BpfPolicyValue(ruleIds[p.Value.Attribution], BpfConstants.ActionAllow, (byte)PolicyTier.NetworkPolicy, p.Value.Priority))),
+                static (k, s) => k.WriteTo(s),
+                static (v, s) => v.WriteTo(s)));
+        if (policy.Count > options.MaxPolicyEntries)
+        {
+            return null;
+        }
+
+        // The attribution table holds exactly the rule ids the policy entries use.
+        var usedRuleIds = new HashSet<uint>();
+        for (var i = 0; i < policy.Count; i++)
+        {
+            usedRuleIds.Add(BpfPolicyValue.ReadFrom(policy.ValueAt(i)).RuleId);
+        }
+
+        var attributions = previous.RuleAttribution.ToBuilder();
+        foreach (var id in previous.RuleAttribution.Keys)
+        {
+            if (!usedRuleIds.Contains(id))
+            {
+                attributions.Remove(id);
+            }
+        }
+
+        foreach (var (id, index) in newRuleIds)
+        {
+            attributions[id] = flattener.Attributions[index];
+        }
+
+        var images = new BpfMapImages([host, maps[1], endpoints, ruleSets, policy], endpointIds, attributions.ToImmutable(), ruleIdsAreHashes: true);
+        return new BpfRenderResult(images, diagnostics.ToImmutable());
+    }
+
+    private static bool IsHostPrefix(IPNetwork prefix) =>
+        prefix.PrefixLength == (prefix.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
+
+    private static UInt128 KeyNumber(BpfAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        address.CopyTo(bytes);
+        return KeyNumber(bytes);
+    }
+
+    private static UInt128 KeyNumber(ReadOnlySpan<byte> key)
+    {
+        Span<byte> padded = stackalloc byte[16];
+        padded.Clear();
+        key.CopyTo(padded);
+        return BinaryPrimitives.ReadUInt128BigEndian(padded);
+    }
+}
