@@ -15,7 +15,7 @@ namespace NetPolicy.Benchmarks;
 /// kernel, on a synthetic cluster (default 10k pods, 1k namespaces, 3k policies) applied to a <see cref="BpfDatapath"/>.</summary>
 /// <remarks>Each change adds TCP port 7777 to the first ingress rule of one policy, or takes it away again (16 policies
 /// spread over the cluster, each change a real one). A change is timed as <see cref="PolicyCompilerSession.SetPolicy"/>
-/// (a recompile with the previous numbering) + <see cref="BpfMapRenderer.Render"/> (with the datapath's endpoint ids) +
+/// (applied in place) + <see cref="BpfMapRenderer.RenderChanges"/> (patching the applied images with the delta) +
 /// <see cref="BpfDatapath.Apply"/> (diff against the applied images and batch map writes; programs are never reloaded).
 /// Enforcement is shown with <c>BPF_PROG_TEST_RUN</c>: a TCP SYN to 7777 between two pods flips from drop to pass and back.</remarks>
 [SupportedOSPlatform("linux")]
@@ -108,8 +108,8 @@ internal static class BpfUpdateCommand
 }
 
 /// <summary>The timings of one policy change.</summary>
-/// <param name="Compile"><see cref="PolicyCompilerSession.SetPolicy"/>: a recompile with the previous numbering.</param>
-/// <param name="Render">Rendering the map images.</param>
+/// <param name="Compile"><see cref="PolicyCompilerSession.SetPolicy"/>, applied in place.</param>
+/// <param name="Render">Rendering the map images by patching the applied ones (<see cref="BpfMapRenderer.RenderChanges"/>).</param>
 /// <param name="Apply">The wall time of <see cref="BpfDatapath.Apply"/> (diff against the applied images + map writes).</param>
 /// <param name="Diff">The time <see cref="BpfMapImages.DiffFrom"/> takes on its own (measured after the change, not part of it).</param>
 /// <param name="Upserted">Entries written.</param>
@@ -185,7 +185,7 @@ internal sealed class PolicyUpdateRig : IDisposable
         var result = _session.SetPolicy(policy);
         var policySet = result.ThrowIfErrors();
         var compiled = Stopwatch.GetTimestamp();
-        var images = BpfMapRenderer.Render(policySet, new BpfRenderOptions { EndpointIds = Datapath.Images!.EndpointIds }).ThrowIfErrors();
+        var images = BpfMapRenderer.RenderChanges(policySet, result.Delta!, Datapath.Images!).ThrowIfErrors();
         var rendered = Stopwatch.GetTimestamp();
         var previous = Datapath.Images!;
         var applied = Datapath.Apply(images);

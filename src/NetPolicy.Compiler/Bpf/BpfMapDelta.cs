@@ -149,30 +149,35 @@ public sealed class BpfMapDelta
 
     private static (ImmutableArray<BpfMapEntry> Upserts, ImmutableArray<BpfMapEntry> Deletions) Diff(BpfMapImage old, BpfMapImage current)
     {
+        if (ReferenceEquals(old, current))
+        {
+            return ([], []); // an incremental render hands unchanged maps on as they are
+        }
+
+        // Walk the records themselves: entries are made only for what differs, so a small change to a large map
+        // allocates little.
         var upserts = ImmutableArray.CreateBuilder<BpfMapEntry>();
         var deletions = ImmutableArray.CreateBuilder<BpfMapEntry>();
         var zero = new ReadOnlyMemory<byte>(current.Type == BpfMapType.Array ? new byte[current.ValueSize] : []);
-        var oldEntries = old.Entries;
-        var newEntries = current.Entries;
         int i = 0, j = 0;
-        while (i < oldEntries.Length || j < newEntries.Length)
+        while (i < old.Count || j < current.Count)
         {
-            var c = i == oldEntries.Length ? 1 : j == newEntries.Length ? -1 : oldEntries[i].Key.Span.SequenceCompareTo(newEntries[j].Key.Span);
+            var c = i == old.Count ? 1 : j == current.Count ? -1 : old.KeyAt(i).SequenceCompareTo(current.KeyAt(j));
             if (c < 0)
             {
-                deletions.Add(new BpfMapEntry(oldEntries[i].Key, zero));
+                deletions.Add(new BpfMapEntry(old.KeyMemoryAt(i), zero));
                 i++;
             }
             else if (c > 0)
             {
-                upserts.Add(newEntries[j]);
+                upserts.Add(current.EntryAt(j));
                 j++;
             }
             else
             {
-                if (!oldEntries[i].Value.Span.SequenceEqual(newEntries[j].Value.Span))
+                if (!old.ValueAt(i).SequenceEqual(current.ValueAt(j)))
                 {
-                    upserts.Add(newEntries[j]);
+                    upserts.Add(current.EntryAt(j));
                 }
 
                 i++;

@@ -99,6 +99,11 @@ public sealed class BpfMapImage : IEquatable<BpfMapImage>
 
     internal ReadOnlySpan<byte> ValueAt(int index) => _records.AsSpan((index * Definition.RecordSize) + KeySize, ValueSize);
 
+    internal ReadOnlyMemory<byte> KeyMemoryAt(int index) => new(_records, index * Definition.RecordSize, KeySize);
+
+    internal BpfMapEntry EntryAt(int index) =>
+        new(new ReadOnlyMemory<byte>(_records, index * Definition.RecordSize, KeySize), new ReadOnlyMemory<byte>(_records, (index * Definition.RecordSize) + KeySize, ValueSize));
+
     internal int IndexOf(ReadOnlySpan<byte> key)
     {
         if (key.Length != KeySize)

@@ -148,38 +148,40 @@ public static partial class BpfMapRenderer
             endpointRemovals.Count == 0 ? null : key => endpointRemovals.Contains(BinaryPrimitives.ReadUInt32LittleEndian(key)),
             Build(BpfMapDefinition.Endpoints, options.MaxEndpoints, endpointUpserts, static (k, s) => BinaryPrimitives.WriteUInt32LittleEndian(s, k), static (v, s) => v.WriteTo(s)));
 
-        // rule sets: those now used that the previous images lack or the delta names are flattened again; the entries of
-        // those and of rule sets no longer used are dropped.
-        var used = new HashSet<int>();
-        foreach (var endpoint in policySet.Endpoints.Values)
+        // rule sets: a compiled policy set holds exactly the rule sets its endpoints use, so what the delta names (and the
+        // rule sets of the endpoints it names) is all that can start or stop being used. Those used and new or changed
+        // are flattened again; the entries of those and of rule sets no longer used are dropped.
+        var candidates = new HashSet<int>(delta.AddedRuleSets.Concat(delta.ChangedRuleSets).Concat(delta.RemovedRuleSets));
+        foreach (var pod in delta.AddedEndpoints.Concat(delta.ChangedEndpoints))
         {
-            if (endpoint.IngressRuleSet is int ingress)
-            {
-                used.Add(ingress);
-            }
+            AddRuleSets(candidates, EndpointValue(policySet.Endpoints[pod]));
+        }
 
-            if (endpoint.EgressRuleSet is int egress)
+        foreach (var pod in delta.ChangedEndpoints.Concat(delta.RemovedEndpoints))
+        {
+            if (previous.EndpointIds.TryGetValue(pod, out var id) && maps[2].TryGetValue(EndpointKey(id), out var value))
             {
-                used.Add(egress);
+                AddRuleSets(candidates, BpfEndpointValue.ReadFrom(value.Span));
             }
         }
 
-        var previousRuleSets = new HashSet<int>(maps[3].Count);
-        for (var i = 0; i < maps[3].Count; i++)
+        var dirty = new SortedSet<int>();
+        var dropped = new HashSet<uint>();
+        foreach (var id in candidates)
         {
-            previousRuleSets.Add((int)BinaryPrimitives.ReadUInt32LittleEndian(maps[3].KeyAt(i)));
-        }
-
-        var dirty = new SortedSet<int>(used.Where(id => !previousRuleSets.Contains(id)));
-        foreach (var id in delta.AddedRuleSets.Concat(delta.ChangedRuleSets))
-        {
-            if (used.Contains(id))
+            var used = policySet.RuleSets.ContainsKey(id);
+            var had = id > 0 && maps[3].IndexOf(EndpointKey((uint)id)) >= 0;
+            if (used && (!had || delta.AddedRuleSets.Contains(id) || delta.ChangedRuleSets.Contains(id)))
             {
                 dirty.Add(id);
             }
+
+            if (had && (!used || dirty.Contains(id)))
+            {
+                dropped.Add((uint)id);
+            }
         }
 
-        var dropped = new HashSet<uint>(previousRuleSets.Where(id => !used.Contains(id) || dirty.Contains(id)).Select(id => (uint)id));
         var unsupported = new SortedDictionary<(string Reason, string Reference), RuleReference>(s_ordinalPairs);
         var flattener = new Flattener(policySet, unsupported);
         var ruleSetUpserts = new List<KeyValuePair<uint, BpfRuleSetValue>>(dirty.Count);
@@ -239,22 +241,30 @@ public static partial class BpfMapRenderer
             return null;
         }
 
-        // The attribution table holds exactly the rule ids the policy entries use.
-        var usedRuleIds = new HashSet<uint>();
-        for (var i = 0; i < policy.Count; i++)
+        // The attribution table holds exactly the rule ids the policy entries use: ids only dropped entries had are
+        // looked for in the remaining entries.
+        var maybeUnused = new HashSet<uint>();
+        if (dropped.Count > 0)
         {
-            usedRuleIds.Add(BpfPolicyValue.ReadFrom(policy.ValueAt(i)).RuleId);
-        }
-
-        var attributions = previous.RuleAttribution.ToBuilder();
-        foreach (var id in previous.RuleAttribution.Keys)
-        {
-            if (!usedRuleIds.Contains(id))
+            for (var i = 0; i < maps[4].Count; i++)
             {
-                attributions.Remove(id);
+                if (dropped.Contains(BinaryPrimitives.ReadUInt32LittleEndian(maps[4].KeyAt(i))))
+                {
+                    var ruleId = BpfPolicyValue.ReadFrom(maps[4].ValueAt(i)).RuleId;
+                    if (!newRuleIds.ContainsKey(ruleId))
+                    {
+                        maybeUnused.Add(ruleId);
+                    }
+                }
             }
         }
 
+        for (var i = 0; i < policy.Count && maybeUnused.Count > 0; i++)
+        {
+            maybeUnused.Remove(BpfPolicyValue.ReadFrom(policy.ValueAt(i)).RuleId);
+        }
+
+        var attributions = previous.RuleAttribution.RemoveRange(maybeUnused).ToBuilder();
         foreach (var (id, index) in newRuleIds)
         {
             attributions[id] = flattener.Attributions[index];
@@ -262,6 +272,26 @@ public static partial class BpfMapRenderer
 
         var images = new BpfMapImages([host, maps[1], endpoints, ruleSets, policy], endpointIds, attributions.ToImmutable(), ruleIdsAreHashes: true);
         return new BpfRenderResult(images, diagnostics.ToImmutable());
+    }
+
+    private static void AddRuleSets(HashSet<int> ids, BpfEndpointValue value)
+    {
+        if ((value.Flags & BpfConstants.EndpointIngressIsolated) != 0)
+        {
+            ids.Add((int)value.IngressRuleSet);
+        }
+
+        if ((value.Flags & BpfConstants.EndpointEgressIsolated) != 0)
+        {
+            ids.Add((int)value.EgressRuleSet);
+        }
+    }
+
+    private static byte[] EndpointKey(uint id)
+    {
+        var key = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(key, id);
+        return key;
     }
 
     private static bool IsHostPrefix(IPNetwork prefix) =>
