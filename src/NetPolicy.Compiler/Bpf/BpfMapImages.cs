@@ -24,8 +24,7 @@ public sealed partial class BpfMapImages : IEquatable<BpfMapImages>
     internal BpfMapImages(
         ImmutableArray<BpfMapImage> maps,
         ImmutableSortedDictionary<string, uint> endpointIds,
-        ImmutableSortedDictionary<uint, ImmutableArray<RuleReference>> ruleAttribution,
-        bool ruleIdsAreHashes = false)
+        ImmutableSortedDictionary<uint, ImmutableArray<RuleReference>> ruleAttribution)
     {
         if (maps.Length != BpfMapDefinition.All.Length || maps.Select(m => m.Definition).Zip(BpfMapDefinition.All).Any(p => p.First != p.Second))
         {
@@ -35,12 +34,7 @@ public sealed partial class BpfMapImages : IEquatable<BpfMapImages>
         Maps = maps;
         EndpointIds = endpointIds;
         RuleAttribution = ruleAttribution;
-        RuleIdsAreHashes = ruleIdsAreHashes;
     }
-
-    /// <summary>Gets a value indicating whether every rule id is its attribution's hash (no collision moved one), as the
-    /// renderer knows it; an incremental render can then number new attributions without renumbering old ones.</summary>
-    internal bool RuleIdsAreHashes { get; }
 
     private delegate T SpanReader<out T>(ReadOnlySpan<byte> source);
 

@@ -13,8 +13,8 @@ public static partial class BpfMapRenderer
     /// Renders the map images of a compiled policy set by patching the images of the policy set a delta is relative to:
     /// only the ipcache entries, endpoints and rule sets the delta names are rendered again. The result is byte for
     /// byte what <see cref="Render(CompiledPolicySet, BpfRenderOptions?)"/> gives with the endpoint ids of
-    /// <paramref name="previous"/>; where a patch could not be exact (a rule id collision, an ipcache prefix that is not
-    /// a host address, other map sizes, an error to report) the whole set is rendered instead.
+    /// <paramref name="previous"/>; where a patch could not be exact (a rule id hash collision next to a change, an
+    /// ipcache prefix that is not a host address, other map sizes, an error to report) the whole set is rendered instead.
     /// </summary>
     /// <param name="policySet">The compiled policy set, as <see cref="PolicyCompilerSession"/> returns it.</param>
     /// <param name="delta">What changed since the policy set <paramref name="previous"/> was rendered from (<see cref="CompilationResult.Delta"/>).</param>
@@ -50,8 +50,7 @@ public static partial class BpfMapRenderer
     private static BpfRenderResult? TryPatch(CompiledPolicySet policySet, CompilationDelta delta, BpfMapImages previous, BpfRenderOptions options)
     {
         var maps = previous.Maps;
-        if (!previous.RuleIdsAreHashes ||
-            maps[0].MaxEntries != options.MaxIPCacheHostEntries || maps[1].MaxEntries != options.MaxIPCacheLpmEntries ||
+        if (maps[0].MaxEntries != options.MaxIPCacheHostEntries || maps[1].MaxEntries != options.MaxIPCacheLpmEntries ||
             maps[2].MaxEntries != options.MaxEndpoints || maps[3].MaxEntries != options.MaxRuleSets || maps[4].MaxEntries != options.MaxPolicyEntries)
         {
             return null;
@@ -203,7 +202,8 @@ public static partial class BpfMapRenderer
             return null;
         }
 
-        // rule ids: an attribution the previous images have keeps its id; a new one gets its hash unless that is taken.
+        // rule ids: an attribution the previous images have keeps its id; a new one gets its hash when no attribution had
+        // that id (no collision probes past a free id, so the full render gives it the same). Anything else renders in full.
         var ruleIds = new uint[flattener.Attributions.Count];
         var newRuleIds = new Dictionary<uint, int>();
         foreach (var index in policyUpserts.Select(p => p.Value.Attribution).Distinct())
@@ -217,7 +217,7 @@ public static partial class BpfMapRenderer
                     return null;
                 }
             }
-            else if (!newRuleIds.TryAdd(hash, index))
+            else if (previous.RuleAttribution.ContainsKey(hash) || !newRuleIds.TryAdd(hash, index))
             {
                 return null;
             }
@@ -264,13 +264,24 @@ public static partial class BpfMapRenderer
             maybeUnused.Remove(BpfPolicyValue.ReadFrom(policy.ValueAt(i)).RuleId);
         }
 
+        // An id that is no longer used frees its slot without moving another only when the next id is free too (no
+        // collision probed past it).
+        foreach (var id in maybeUnused)
+        {
+            var next = id == MaxRuleId ? 1 : id + 1;
+            if ((previous.RuleAttribution.ContainsKey(next) && !maybeUnused.Contains(next)) || newRuleIds.ContainsKey(next))
+            {
+                return null;
+            }
+        }
+
         var attributions = previous.RuleAttribution.RemoveRange(maybeUnused).ToBuilder();
         foreach (var (id, index) in newRuleIds)
         {
             attributions[id] = flattener.Attributions[index];
         }
 
-        var images = new BpfMapImages([host, maps[1], endpoints, ruleSets, policy], endpointIds, attributions.ToImmutable(), ruleIdsAreHashes: true);
+        var images = new BpfMapImages([host, maps[1], endpoints, ruleSets, policy], endpointIds, attributions.ToImmutable());
         return new BpfRenderResult(images, diagnostics.ToImmutable());
     }
 

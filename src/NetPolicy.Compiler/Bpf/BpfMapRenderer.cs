@@ -195,7 +195,7 @@ public static partial class BpfMapRenderer
             return new BpfRenderResult(null, diagnostics.ToImmutable());
         }
 
-        var ruleIds = AssignRuleIds(flattener.Attributions, policy.Select(p => p.Value.Attribution), out var ruleIdsAreHashes);
+        var ruleIds = AssignRuleIds(flattener.Attributions, policy.Select(p => p.Value.Attribution));
         var images = new BpfMapImages(
             [
                 Build(BpfMapDefinition.IPCacheHost, options.MaxIPCacheHostEntries, host, static (k, s) => k.CopyTo(s), static (v, s) => v.WriteTo(s)),
@@ -216,8 +216,7 @@ public static partial class BpfMapRenderer
             ],
             endpointIds,
             ruleIds.Select((ruleId, index) => (RuleId: ruleId, Index: index)).Where(x => x.RuleId != 0)
-                .ToImmutableSortedDictionary(x => x.RuleId, x => flattener.Attributions[x.Index]),
-            ruleIdsAreHashes);
+                .ToImmutableSortedDictionary(x => x.RuleId, x => flattener.Attributions[x.Index]));
         return new BpfRenderResult(images, diagnostics.ToImmutable());
     }
 
@@ -317,9 +316,8 @@ public static partial class BpfMapRenderer
     }
 
     /// <summary>Gives every attribution the keys use a rule id; returns rule id by attribution index (0 for unused ones).</summary>
-    private static uint[] AssignRuleIds(List<ImmutableArray<RuleReference>> attributions, IEnumerable<int> used, out bool allHashes)
+    private static uint[] AssignRuleIds(List<ImmutableArray<RuleReference>> attributions, IEnumerable<int> used)
     {
-        allHashes = true;
         var ids = new uint[attributions.Count];
         var ordered = used.Distinct()
             .Select(i => (Index: i, Text: AttributionText(attributions[i])))
@@ -332,7 +330,6 @@ public static partial class BpfMapRenderer
             while (!taken.Add(id))
             {
                 id = id == MaxRuleId ? 1 : id + 1;
-                allHashes = false;
             }
 
             ids[index] = id;

@@ -49,6 +49,65 @@ public sealed class BpfIncrementalRenderTests
         Assert.Equal(before.EndpointIds, after.EndpointIds);
     }
 
+    /// <summary>Two policies whose rule attributions hash to the same rule id: the second in (hash, text) order is moved
+    /// to the next id. Removing or adding either must give the ids a full render gives, whether the render patches or
+    /// falls back.</summary>
+    [Theory]
+    [InlineData(new[] { 0, 1 }, new[] { 1 })]
+    [InlineData(new[] { 0, 1 }, new[] { 0 })]
+    [InlineData(new[] { 0 }, new[] { 0, 1 })]
+    [InlineData(new[] { 1 }, new[] { 0, 1 })]
+    [InlineData(new int[0], new[] { 1 })]
+    public void RenderChanges_RuleIdHashCollision_EqualsFullRender(int[] before, int[] after)
+    {
+        var names = CollidingPolicyNames();
+        NetworkPolicyDefinition Policy(int i) => AllowIngressFrom(
+            "shop", names[i], LabelSelector.ForLabels("app", "db"), new NetworkPolicyPeer { PodSelector = LabelSelector.ForLabels("app", "api") }, new NetworkPolicyPort { Port = 1000 + i });
+        var session = new PolicyCompilerSession(Snapshot(
+            [Pod("shop", "api", "198.18.0.2", "app", "api"), Pod("shop", "db", "198.18.0.3", "app", "db")], before.Select(Policy)));
+        var images = BpfMapRenderer.Render(session.Current.PolicySet!).ThrowIfErrors();
+        CompilationResult result = session.Current;
+        foreach (var i in before.Except(after))
+        {
+            result = session.RemovePolicy("shop/" + names[i]);
+            images = Step(result, images);
+        }
+
+        foreach (var i in after.Except(before))
+        {
+            result = session.SetPolicy(Policy(i));
+            images = Step(result, images);
+        }
+
+        Assert.Equal(after.Length, images.RuleAttribution.Count);
+
+        static BpfMapImages Step(CompilationResult result, BpfMapImages images)
+        {
+            var incremental = BpfMapRenderer.RenderChanges(result.PolicySet!, result.Delta!, images).ThrowIfErrors();
+            var full = BpfMapRenderer.Render(result.PolicySet!, new BpfRenderOptions { EndpointIds = images.EndpointIds }).ThrowIfErrors();
+            Assert.Equal(full.RuleAttribution.Keys.ToArray(), incremental.RuleAttribution.Keys.ToArray());
+            Assert.True(full.Equals(incremental), $"incremental {incremental} differs from full {full}");
+            return incremental;
+        }
+    }
+
+    /// <summary>Finds two policy names whose single rule attributions hash to one rule id (a birthday search over the 31-bit hash).</summary>
+    private static string[] CollidingPolicyNames()
+    {
+        var seen = new Dictionary<uint, string>();
+        for (var n = 0; ; n++)
+        {
+            var name = "p" + n;
+            var hash = BpfMapRenderer.HashAttribution(BpfMapRenderer.AttributionText([new RuleReference("shop/" + name, PolicyDirection.Ingress, 0, 0, 0)]));
+            if (seen.TryGetValue(hash, out var other))
+            {
+                return [other, name];
+            }
+
+            seen.Add(hash, name);
+        }
+    }
+
     [Fact]
     public void RenderChanges_OtherEndpointIds_Throws()
     {
