@@ -61,10 +61,11 @@ public sealed class BpfIncrementalRenderTests
     public void RenderChanges_RuleIdHashCollision_EqualsFullRender(int[] before, int[] after)
     {
         var names = CollidingPolicyNames();
+        // Each policy isolates a pod of its own, so removing one leaves the other's entries (and rule id) untouched.
         NetworkPolicyDefinition Policy(int i) => AllowIngressFrom(
-            "shop", names[i], LabelSelector.ForLabels("app", "db"), new NetworkPolicyPeer { PodSelector = LabelSelector.ForLabels("app", "api") }, new NetworkPolicyPort { Port = 1000 + i });
+            "shop", names[i], LabelSelector.ForLabels("app", "db" + i), new NetworkPolicyPeer { PodSelector = LabelSelector.ForLabels("app", "api") }, new NetworkPolicyPort { Port = 1000 + i });
         var session = new PolicyCompilerSession(Snapshot(
-            [Pod("shop", "api", "198.18.0.2", "app", "api"), Pod("shop", "db", "198.18.0.3", "app", "db")], before.Select(Policy)));
+            [Pod("shop", "api", "198.18.0.2", "app", "api"), Pod("shop", "db0", "198.18.0.3", "app", "db0"), Pod("shop", "db1", "198.18.0.4", "app", "db1")], before.Select(Policy)));
         var images = BpfMapRenderer.Render(session.Current.PolicySet!).ThrowIfErrors();
         CompilationResult result = session.Current;
         foreach (var i in before.Except(after))
