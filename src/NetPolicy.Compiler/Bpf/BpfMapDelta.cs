@@ -159,10 +159,36 @@ public sealed class BpfMapDelta
         var upserts = ImmutableArray.CreateBuilder<BpfMapEntry>();
         var deletions = ImmutableArray.CreateBuilder<BpfMapEntry>();
         var zero = new ReadOnlyMemory<byte>(current.Type == BpfMapType.Array ? new byte[current.ValueSize] : []);
-        int i = 0, j = 0;
-        while (i < old.Count || j < current.Count)
+
+        // Equal leading and trailing records (compared as bytes, vectorised) are unchanged entries: only the middle is merged.
+        var size = current.Definition.RecordSize;
+        var a = old.Records;
+        var b = current.Records;
+        var shorter = Math.Min(old.Count, current.Count);
+        var head = Math.Min(a.CommonPrefixLength(b) / size, shorter);
+        var tail = 0;
+        while (tail < shorter - head)
         {
-            var c = i == old.Count ? 1 : j == current.Count ? -1 : old.KeyAt(i).SequenceCompareTo(current.KeyAt(j));
+            var n = Math.Min(256, shorter - head - tail);
+            if (a.Slice((old.Count - tail - n) * size, n * size).SequenceEqual(b.Slice((current.Count - tail - n) * size, n * size)))
+            {
+                tail += n;
+                continue;
+            }
+
+            while (tail < shorter - head && a.Slice((old.Count - tail - 1) * size, size).SequenceEqual(b.Slice((current.Count - tail - 1) * size, size)))
+            {
+                tail++;
+            }
+
+            break;
+        }
+
+        int i = head, j = head;
+        var (oldEnd, currentEnd) = (old.Count - tail, current.Count - tail);
+        while (i < oldEnd || j < currentEnd)
+        {
+            var c = i == oldEnd ? 1 : j == currentEnd ? -1 : old.KeyAt(i).SequenceCompareTo(current.KeyAt(j));
             if (c < 0)
             {
                 deletions.Add(new BpfMapEntry(old.KeyMemoryAt(i), zero));

@@ -135,49 +135,148 @@ public sealed class BpfMapImage : IEquatable<BpfMapImage>
     }
 
     /// <summary>Builds an image from unsorted records: sorts them by key bytes and rejects duplicate keys.</summary>
-    /// <summary>Returns this image with the records whose key <paramref name="remove"/> accepts left out and
-    /// <paramref name="upserts"/> merged in (an upsert replaces a record with its key). Linear in the record count.</summary>
-    internal BpfMapImage Patch(KeyPredicate? remove, BpfMapImage? upserts)
+    /// <summary>Returns this image without the records in <paramref name="removed"/> (index ranges, in any order) and with
+    /// <paramref name="upserts"/> merged in (an upsert replaces the record with its key). Records are copied in runs, and
+    /// only the upserts' positions are searched, so a small change to a large map costs one copy of its bytes.</summary>
+    internal BpfMapImage Patch(List<(int Start, int End)> removed, BpfMapImage? upserts)
     {
-        if (remove is null && (upserts is null || upserts.Count == 0))
+        var upsertCount = upserts?.Count ?? 0;
+        if (removed.Count == 0 && upsertCount == 0)
         {
             return this;
         }
 
-        var size = Definition.RecordSize;
-        var added = upserts?._records ?? [];
-        var result = new byte[_records.Length + added.Length];
-        int i = 0, j = 0, length = 0;
-        var addedCount = upserts?.Count ?? 0;
-        while (i < Count || j < addedCount)
+        // Where each upsert goes; an upsert of an existing key removes that record.
+        var positions = new int[upsertCount];
+        var skips = new List<(int Start, int End)>(removed);
+        for (var j = 0; j < upsertCount; j++)
         {
-            int c = i >= Count ? 1 : j >= addedCount ? -1 : KeyAt(i).SequenceCompareTo(upserts!.KeyAt(j));
-            if (c < 0)
+            var key = upserts!.KeyAt(j);
+            var position = LowerBound(key);
+            positions[j] = position;
+            if (position < Count && KeyAt(position).SequenceEqual(key))
             {
-                if (remove is null || !remove(KeyAt(i)))
-                {
-                    _records.AsSpan(i * size, size).CopyTo(result.AsSpan(length));
-                    length += size;
-                }
-
-                i++;
-            }
-            else
-            {
-                added.AsSpan(j * size, size).CopyTo(result.AsSpan(length));
-                length += size;
-                j++;
-                if (c == 0)
-                {
-                    i++;
-                }
+                skips.Add((position, position + 1));
             }
         }
 
-        return new BpfMapImage(Definition, MaxEntries, result.AsSpan(0, length).ToArray());
+        // Merge the skipped ranges so each old record is dropped at most once.
+        skips.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+        var merged = new List<(int Start, int End)>(skips.Count);
+        foreach (var (start, end) in skips)
+        {
+            if (start >= end)
+            {
+                continue;
+            }
+
+            if (merged.Count > 0 && start <= merged[^1].End)
+            {
+                merged[^1] = (merged[^1].Start, Math.Max(merged[^1].End, end));
+            }
+            else
+            {
+                merged.Add((start, end));
+            }
+        }
+
+        var kept = Count - merged.Sum(r => r.End - r.Start);
+        var size = Definition.RecordSize;
+        var result = new byte[(kept + upsertCount) * size];
+        var written = 0;
+        var cursor = 0;
+        var skip = 0;
+        for (var j = 0; j <= upsertCount; j++)
+        {
+            var until = j < upsertCount ? positions[j] : Count;
+            CopyKept(until);
+            if (j < upsertCount)
+            {
+                upserts!._records.AsSpan(j * size, size).CopyTo(result.AsSpan(written * size));
+                written++;
+            }
+        }
+
+        return new BpfMapImage(Definition, MaxEntries, result);
+
+        // Copies the old records from the cursor up to (not including) index `until`, leaving out skipped ranges.
+        void CopyKept(int until)
+        {
+            while (cursor < until)
+            {
+                while (skip < merged.Count && merged[skip].End <= cursor)
+                {
+                    skip++;
+                }
+
+                if (skip < merged.Count && merged[skip].Start <= cursor)
+                {
+                    cursor = merged[skip].End; // records up to there are dropped; later upserts still go in key order
+                    continue;
+                }
+
+                var end = skip < merged.Count ? Math.Min(merged[skip].Start, until) : until;
+                _records.AsSpan(cursor * size, (end - cursor) * size).CopyTo(result.AsSpan(written * size));
+                written += end - cursor;
+                cursor = end;
+            }
+        }
     }
 
-    internal delegate bool KeyPredicate(ReadOnlySpan<byte> key);
+    /// <summary>Returns the index range of the records whose key starts with <paramref name="prefix"/>.</summary>
+    internal (int Start, int End) RangeWithPrefix(ReadOnlySpan<byte> prefix)
+    {
+        int lo = 0, hi = Count;
+        while (lo < hi)
+        {
+            var mid = lo + ((hi - lo) >> 1);
+            if (KeyAt(mid)[..prefix.Length].SequenceCompareTo(prefix) < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        var start = lo;
+        hi = Count;
+        while (lo < hi)
+        {
+            var mid = lo + ((hi - lo) >> 1);
+            if (KeyAt(mid)[..prefix.Length].SequenceCompareTo(prefix) <= 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return (start, lo);
+    }
+
+    /// <summary>Returns the index of the first record whose key is not below <paramref name="key"/>.</summary>
+    private int LowerBound(ReadOnlySpan<byte> key)
+    {
+        int lo = 0, hi = Count;
+        while (lo < hi)
+        {
+            var mid = lo + ((hi - lo) >> 1);
+            if (KeyAt(mid).SequenceCompareTo(key) < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
+    }
 
     internal static BpfMapImage FromUnsorted(BpfMapDefinition definition, int maxEntries, byte[] records)
     {

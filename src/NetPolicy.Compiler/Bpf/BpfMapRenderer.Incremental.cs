@@ -60,7 +60,8 @@ public static partial class BpfMapRenderer
         var hostAddresses = HostAddresses(policySet, options, diagnostics).Select(BpfAddress.FromIPAddress).ToHashSet();
 
         // ipcache: host entries only (a prefix change can move the address class of the node's addresses).
-        var hostRemovals = new HashSet<UInt128>();
+        var hostRemovals = new List<(int Start, int End)>();
+        var hostKey = new byte[BpfIPCacheHostKey.Size];
         var hostUpserts = new List<KeyValuePair<BpfAddress, BpfIPCacheValue>>();
         foreach (var prefix in delta.RemovedIPCachePrefixes)
         {
@@ -69,7 +70,8 @@ public static partial class BpfMapRenderer
                 return null;
             }
 
-            hostRemovals.Add(KeyNumber(BpfAddress.FromIPAddress(prefix.BaseAddress)));
+            BpfAddress.FromIPAddress(prefix.BaseAddress).CopyTo(hostKey);
+            hostRemovals.Add(maps[0].RangeWithPrefix(hostKey));
         }
 
         foreach (var entry in delta.UpsertedIPCacheEntries)
@@ -84,7 +86,7 @@ public static partial class BpfMapRenderer
         }
 
         var host = maps[0].Patch(
-            hostRemovals.Count == 0 ? null : key => hostRemovals.Contains(KeyNumber(key)),
+            hostRemovals,
             Build(BpfMapDefinition.IPCacheHost, options.MaxIPCacheHostEntries, hostUpserts, static (k, s) => k.CopyTo(s), static (v, s) => v.WriteTo(s)));
         if (host.Count > options.MaxIPCacheHostEntries)
         {
@@ -99,12 +101,12 @@ public static partial class BpfMapRenderer
         }
 
         var endpointIds = previous.EndpointIds;
-        var endpointRemovals = new HashSet<uint>();
+        var endpointRemovals = new List<(int Start, int End)>();
         foreach (var pod in delta.RemovedEndpoints)
         {
             if (endpointIds.TryGetValue(pod, out var id))
             {
-                endpointRemovals.Add(id);
+                endpointRemovals.Add(maps[2].RangeWithPrefix(EndpointKey(id)));
                 endpointIds = endpointIds.Remove(pod);
             }
         }
@@ -144,7 +146,7 @@ public static partial class BpfMapRenderer
         }
 
         var endpoints = maps[2].Patch(
-            endpointRemovals.Count == 0 ? null : key => endpointRemovals.Contains(BinaryPrimitives.ReadUInt32LittleEndian(key)),
+            endpointRemovals,
             Build(BpfMapDefinition.Endpoints, options.MaxEndpoints, endpointUpserts, static (k, s) => BinaryPrimitives.WriteUInt32LittleEndian(s, k), static (v, s) => v.WriteTo(s)));
 
         // rule sets: a compiled policy set holds exactly the rule sets its endpoints use, so what the delta names (and the
@@ -225,11 +227,13 @@ public static partial class BpfMapRenderer
             ruleIds[index] = hash;
         }
 
+        var droppedRuleSets = dropped.Select(id => maps[3].RangeWithPrefix(EndpointKey(id))).ToList();
+        var droppedPolicy = dropped.Select(id => maps[4].RangeWithPrefix(EndpointKey(id))).ToList();
         var ruleSets = maps[3].Patch(
-            dropped.Count == 0 ? null : key => dropped.Contains(BinaryPrimitives.ReadUInt32LittleEndian(key)),
+            droppedRuleSets,
             Build(BpfMapDefinition.RuleSets, options.MaxRuleSets, ruleSetUpserts, static (k, s) => BinaryPrimitives.WriteUInt32LittleEndian(s, k), static (v, s) => v.WriteTo(s)));
         var policy = maps[4].Patch(
-            dropped.Count == 0 ? null : key => dropped.Contains(BinaryPrimitives.ReadUInt32LittleEndian(key)),
+            droppedPolicy,
             Build(
                 BpfMapDefinition.Policy,
                 options.MaxPolicyEntries,
@@ -244,19 +248,17 @@ public static partial class BpfMapRenderer
         // The attribution table holds exactly the rule ids the policy entries use: ids only dropped entries had are
         // looked for in the remaining entries.
         var maybeUnused = new HashSet<uint>();
-        if (dropped.Count > 0)
+        foreach (var (start, end) in droppedPolicy)
         {
-            for (var i = 0; i < maps[4].Count; i++)
+            for (var i = start; i < end; i++)
             {
-                if (dropped.Contains(BinaryPrimitives.ReadUInt32LittleEndian(maps[4].KeyAt(i))))
-                {
-                    var ruleId = BpfPolicyValue.ReadFrom(maps[4].ValueAt(i)).RuleId;
-                    if (!newRuleIds.ContainsKey(ruleId))
-                    {
-                        maybeUnused.Add(ruleId);
-                    }
-                }
+                maybeUnused.Add(BpfPolicyValue.ReadFrom(maps[4].ValueAt(i)).RuleId);
             }
+        }
+
+        foreach (var (_, state) in policyUpserts)
+        {
+            maybeUnused.Remove(ruleIds[state.Attribution]);
         }
 
         for (var i = 0; i < policy.Count && maybeUnused.Count > 0; i++)
@@ -307,19 +309,4 @@ public static partial class BpfMapRenderer
 
     private static bool IsHostPrefix(IPNetwork prefix) =>
         prefix.PrefixLength == (prefix.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
-
-    private static UInt128 KeyNumber(BpfAddress address)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        address.CopyTo(bytes);
-        return KeyNumber(bytes);
-    }
-
-    private static UInt128 KeyNumber(ReadOnlySpan<byte> key)
-    {
-        Span<byte> padded = stackalloc byte[16];
-        padded.Clear();
-        key.CopyTo(padded);
-        return BinaryPrimitives.ReadUInt128BigEndian(padded);
-    }
 }

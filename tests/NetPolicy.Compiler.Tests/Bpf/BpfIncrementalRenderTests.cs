@@ -170,6 +170,7 @@ public sealed class BpfIncrementalRenderTests
             Assert.True(full.Images!.Equals(next), $"seed {seed} step {step}: incremental {next} differs from full {full.Images}\n{string.Join("\n", full.Images.DiffFrom(next).Changes.Take(5))}");
             Assert.Equal(full.Images.EndpointIds.ToArray(), next.EndpointIds.ToArray());
             Assert.Equal(full.Images.RuleAttribution.Keys.ToArray(), next.RuleAttribution.Keys.ToArray());
+            Assert.True(next.Equals(next.DiffFrom(images).ApplyTo(images)), $"seed {seed} step {step}: the delta from the previous images does not lead to the new ones");
             patched += ReferenceEquals(next.Maps[1], images.Maps[1]) ? 1 : 0;
             total++;
             images = next;
