@@ -182,7 +182,7 @@ public sealed class BpfMapImage : IEquatable<BpfMapImage>
 
         var kept = Count - merged.Sum(r => r.End - r.Start);
         var size = Definition.RecordSize;
-        var result = new byte[(kept + upsertCount) * size];
+        var result = GC.AllocateUninitializedArray<byte>((kept + upsertCount) * size); // every byte is written below
         var written = 0;
         var cursor = 0;
         var skip = 0;

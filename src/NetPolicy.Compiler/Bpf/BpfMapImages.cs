@@ -38,6 +38,29 @@ public sealed partial class BpfMapImages : IEquatable<BpfMapImages>
 
     private delegate T SpanReader<out T>(ReadOnlySpan<byte> source);
 
+    private ImmutableDictionary<uint, int>? _ruleIdUses;
+
+    /// <summary>Counts the policy entries of each rule id (once per image; an incremental render carries the count on).</summary>
+    internal ImmutableDictionary<uint, int> RuleIdUses()
+    {
+        if (_ruleIdUses is null)
+        {
+            var counts = new Dictionary<uint, int>();
+            var policy = Maps[4];
+            for (var i = 0; i < policy.Count; i++)
+            {
+                var ruleId = BpfPolicyValue.ReadFrom(policy.ValueAt(i)).RuleId;
+                counts[ruleId] = counts.GetValueOrDefault(ruleId) + 1;
+            }
+
+            _ruleIdUses = counts.ToImmutableDictionary();
+        }
+
+        return _ruleIdUses;
+    }
+
+    internal void SetRuleIdUses(ImmutableDictionary<uint, int> uses) => _ruleIdUses = uses;
+
     /// <summary>Gets the map images in the order <c>np_ipcache_host</c>, <c>np_ipcache_lpm</c>, <c>np_endpoints</c>,
     /// <c>np_rulesets</c>, <c>np_policy</c>.</summary>
     public ImmutableArray<BpfMapImage> Maps { get; }

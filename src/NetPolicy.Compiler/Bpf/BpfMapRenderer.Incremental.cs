@@ -245,26 +245,28 @@ public static partial class BpfMapRenderer
             return null;
         }
 
-        // The attribution table holds exactly the rule ids the policy entries use: ids only dropped entries had are
-        // looked for in the remaining entries.
+        // The attribution table holds exactly the rule ids the policy entries use, counted per image (the count is carried
+        // from image to image and changed by the dropped and the new entries only).
+        var uses = previous.RuleIdUses();
         var maybeUnused = new HashSet<uint>();
         foreach (var (start, end) in droppedPolicy)
         {
             for (var i = start; i < end; i++)
             {
-                maybeUnused.Add(BpfPolicyValue.ReadFrom(maps[4].ValueAt(i)).RuleId);
+                var ruleId = BpfPolicyValue.ReadFrom(maps[4].ValueAt(i)).RuleId;
+                var count = uses[ruleId] - 1;
+                uses = count == 0 ? uses.Remove(ruleId) : uses.SetItem(ruleId, count);
+                maybeUnused.Add(ruleId);
             }
         }
 
         foreach (var (_, state) in policyUpserts)
         {
-            maybeUnused.Remove(ruleIds[state.Attribution]);
+            var ruleId = ruleIds[state.Attribution];
+            uses = uses.SetItem(ruleId, uses.GetValueOrDefault(ruleId) + 1);
         }
 
-        for (var i = 0; i < policy.Count && maybeUnused.Count > 0; i++)
-        {
-            maybeUnused.Remove(BpfPolicyValue.ReadFrom(policy.ValueAt(i)).RuleId);
-        }
+        maybeUnused.RemoveWhere(uses.ContainsKey);
 
         // An id that is no longer used frees its slot without moving another only when the next id is free too (no
         // collision probed past it).
@@ -284,6 +286,7 @@ public static partial class BpfMapRenderer
         }
 
         var images = new BpfMapImages([host, maps[1], endpoints, ruleSets, policy], endpointIds, attributions.ToImmutable());
+        images.SetRuleIdUses(uses);
         return new BpfRenderResult(images, diagnostics.ToImmutable());
     }
 
