@@ -12,9 +12,10 @@ namespace NetPolicy.Compiler;
 /// the selectors that match it, the rule sets built on those selectors are rebuilt, and the result reports exactly what
 /// changed. Policy events (<see cref="SetPolicy"/>, <see cref="RemovePolicy"/>) are applied in place too: the policy's
 /// rules are compiled again, the rule sets that include it are rebuilt, and only the pods its old or new pod selector
-/// matches choose their rule sets again. Namespace events, and the rare changes that affect how addresses are grouped
-/// (egress named ports, a pod IP that is also an ipBlock boundary, an ipBlock no policy had before), recompile with the
-/// previous numbering. Either way the result enforces the same verdicts and its delta is exact.</para>
+/// matches choose their rule sets again. A namespace that is added or relabelled moves its pods to the identities of its
+/// new labels, pod by pod, in place. Namespace removal, and the rare changes that affect how addresses are grouped (egress
+/// named ports, a pod IP that is also an ipBlock boundary, an ipBlock no policy had before), recompile with the previous
+/// numbering. Either way the result enforces the same verdicts and its delta is exact.</para>
 /// <para>Every result is immutable and may be kept or shared. The session itself is not thread-safe: apply events from one thread.</para>
 /// </remarks>
 /// <example>
@@ -88,10 +89,33 @@ public sealed class PolicyCompilerSession
         return old is null ? Current : ApplyPolicy(Snapshot.RemovePolicy(key), old, null);
     }
 
-    /// <summary>Adds or replaces a namespace (recompiles with the previous numbering).</summary>
+    /// <summary>Adds or relabels a namespace: its pods move to the identities of the new labels in place (recompiles with
+    /// the previous numbering when one of them cannot).</summary>
     /// <param name="ns">The namespace.</param>
     /// <returns>The new result.</returns>
-    public CompilationResult SetNamespace(NamespaceDefinition ns) => Update(Snapshot.SetNamespace(ns));
+    public CompilationResult SetNamespace(NamespaceDefinition ns)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        var next = Snapshot.SetNamespace(ns);
+        if (Snapshot.Namespaces.TryGetValue(ns.Name, out var old) && old.Equals(next.Namespaces[ns.Name]))
+        {
+            Current = new CompilationResult(Snapshot, Current.Diagnostics, Current.PolicySet, Current.PolicySet is null ? null : new CompilationDelta());
+            return Current;
+        }
+
+        if (_run is not null && Current.PolicySet is { } before && !next.HasErrors && _run.TryApplyNamespace(next, before, ns) is { } applied)
+        {
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.IncrementalCompile(applied.Delta.ToString());
+            }
+
+            Current = new CompilationResult(next, next.Diagnostics, applied.PolicySet, applied.Delta);
+            return Current;
+        }
+
+        return Update(next);
+    }
 
     /// <summary>Replaces the whole snapshot (recompiles with the previous numbering).</summary>
     /// <param name="snapshot">The snapshot.</param>

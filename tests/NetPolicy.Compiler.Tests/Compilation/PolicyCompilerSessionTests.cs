@@ -49,7 +49,7 @@ public sealed class PolicyCompilerSessionTests
         }
     }
 
-    /// <summary>Random policy events (add, replace, remove) mixed with pod events: every result agrees with the reference
+    /// <summary>Random policy events (add, replace, remove) mixed with pod and namespace events: every result agrees with the reference
     /// evaluator, every delta equals the full diff between consecutive results, and the result enforces what a compile
     /// from scratch enforces.</summary>
     [Theory]
@@ -80,7 +80,7 @@ public sealed class PolicyCompilerSessionTests
             var policies = session.Snapshot.Policies.Values.ToList();
             var namespaces = session.Snapshot.Namespaces.Keys.ToList();
             CompilationResult result;
-            var choice = random.Next(6);
+            var choice = random.Next(7);
             if (choice == 0 && policies.Count > 0)
             {
                 result = session.RemovePolicy(policies[random.Next(policies.Count)].Key);
@@ -90,6 +90,13 @@ public sealed class PolicyCompilerSessionTests
                 var template = podDonor.Pods.Values.ElementAt(random.Next(podDonor.Pods.Count));
                 var target = session.Snapshot.Pods.Values.ElementAt(random.Next(session.Snapshot.Pods.Count));
                 result = session.SetPod(template with { Namespace = target.Namespace, Name = target.Name, Addresses = target.Addresses });
+            }
+            else if (choice == 2)
+            {
+                // A namespace relabelled (team red, blue or none), or a new one.
+                var name = random.Next(4) == 0 ? "nsnew" + step : namespaces[random.Next(namespaces.Count)];
+                var team = random.Next(3) switch { 0 => "red", 1 => "blue", _ => null };
+                result = session.SetNamespace(NamespaceDefinition.Create(name, team is null ? LabelSet.Empty : LabelSet.Of("team", team)));
             }
             else if (donor.Policies.Count > 0)
             {
