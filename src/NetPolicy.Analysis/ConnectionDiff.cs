@@ -10,12 +10,25 @@ namespace NetPolicy.Analysis;
 /// <summary>The result of <see cref="ConnectionDiffer"/>: connections opened, closed and changed, and pods added and removed.</summary>
 public sealed class ConnectionDiff
 {
-    internal ConnectionDiff(ImmutableArray<ConnectionChange> changes, ImmutableArray<string> addedPods, ImmutableArray<string> removedPods)
+    internal ConnectionDiff(
+        ImmutableArray<ConnectionChange> changes,
+        ImmutableArray<string> addedPods,
+        ImmutableArray<string> removedPods,
+        ImmutableArray<PortClass> portClasses,
+        ImmutableArray<ConnectionEndpoint> addressRanges)
     {
         Changes = changes;
         AddedPods = addedPods;
         RemovedPods = removedPods;
+        PortClasses = portClasses;
+        AddressRanges = addressRanges;
     }
+
+    /// <summary>Gets the port classes every connection was decided for, per protocol (TCP, UDP, SCTP) in ascending order, the class of other ports last.</summary>
+    public ImmutableArray<PortClass> PortClasses { get; }
+
+    /// <summary>Gets the address ranges outside the cluster that connections were decided for (empty when external connections were not compared).</summary>
+    public ImmutableArray<ConnectionEndpoint> AddressRanges { get; }
 
     /// <summary>Gets every change, sorted by kind (opened, closed, changed), source, destination, protocol and port.</summary>
     public ImmutableArray<ConnectionChange> Changes { get; }

@@ -41,9 +41,9 @@ internal sealed class DiffRun(ClusterSnapshot before, CompiledPolicySet beforeIr
             }
         }
 
-        if (options.IncludeExternal)
+        var ranges = options.IncludeExternal ? Ranges() : [];
         {
-            foreach (var range in Ranges())
+            foreach (var range in ranges)
             {
                 var family = range.RepresentativeAddress!.AddressFamily;
                 foreach (var key in common)
@@ -59,7 +59,7 @@ internal sealed class DiffRun(ClusterSnapshot before, CompiledPolicySet beforeIr
         }
 
         _changes.Sort(CompareChanges);
-        return new ConnectionDiff([.. _changes], added, removed);
+        return new ConnectionDiff([.. _changes], added, removed, [.. ports], [.. ranges]);
     }
 
     private void Compare(ConnectionEndpoint source, ConnectionEndpoint destination, PortClass port, ConnectionVerdict b, ConnectionVerdict a)
