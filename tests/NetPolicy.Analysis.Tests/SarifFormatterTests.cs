@@ -24,7 +24,7 @@ public class SarifFormatterTests
         {
             Sources = ObjectSources.Create(
                 [KeyValuePair.Create("shop/ghost", new ObjectSource { Location = new SourceLocation("deploy/policies.yaml", 7) })],
-                [KeyValuePair.Create("shop/web", new ObjectSource { Location = new SourceLocation("deploy/pods.yaml", 12) })]),
+                ShopPods().Select((p, i) => KeyValuePair.Create(p.Key, new ObjectSource { Location = new SourceLocation("deploy/pods.yaml", 1 + (10 * i)) }))),
         });
 
         using var document = JsonDocument.Parse(SarifFormatter.Format(AnalysisRule.LintRules, findings, "1.2.3"));
