@@ -127,6 +127,21 @@ public sealed class DiffCommandTests
     }
 
     [Fact]
+    public void Diff_InvalidAfter_ReportsTheObjectAndFileLineAndExitsOne()
+    {
+        using var dir = new TempDirectory();
+        var after = dir.Write("after.yaml", Manifests.InvalidCidr);
+
+        var run = Netpol.Run("diff", Netpol.PaymentsSample, after);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains($"{after}:{Manifests.InvalidCidrLine}", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("NetworkPolicy shop/bad-cidr", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Stderr, StringComparison.Ordinal);
+        Assert.Empty(run.Stdout);
+    }
+
+    [Fact]
     public void Diff_MissingFile_ExitsOneWithoutStackTrace()
     {
         var run = Netpol.Run("diff", Netpol.PaymentsSample, "/nonexistent/after.yaml");

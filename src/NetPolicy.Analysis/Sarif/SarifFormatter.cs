@@ -142,7 +142,9 @@ public static class SarifFormatter
         writer.WriteEndObject();
     }
 
-    /// <summary>Makes an artifact URI: relative paths keep their form with forward slashes, rooted ones become <c>file://</c> URIs.</summary>
+    /// <summary>Makes an artifact URI: relative paths keep their form with forward slashes; rooted ones are made relative to
+    /// the working directory when they are inside it (code scanning resolves URIs against the repository root), else
+    /// become <c>file://</c> URIs.</summary>
     private static string? ToUri(string file)
     {
         if (string.IsNullOrEmpty(file) || file == "-")
@@ -152,7 +154,14 @@ public static class SarifFormatter
 
         if (Path.IsPathRooted(file))
         {
-            return new Uri(Path.GetFullPath(file)).AbsoluteUri;
+            var full = Path.GetFullPath(file);
+            var relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), full);
+            if (Path.IsPathRooted(relative) || relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                return new Uri(full).AbsoluteUri;
+            }
+
+            file = relative;
         }
 
         var parts = file.Replace('\\', '/').Split('/');
