@@ -231,14 +231,14 @@ public sealed class ConnectionDiff
 
         var parts = new List<string>(2)
         {
-            "egress: " + Side(verdict.EgressRule, verdict.EgressPolicies, verdict.EgressAllowed),
-            "ingress: " + Side(verdict.IngressRule, verdict.IngressPolicies, verdict.IngressAllowed),
+            "egress: " + Side(verdict.EgressRule, verdict.EgressPolicies, verdict.EgressAllowed, verdict.EgressPoliced),
+            "ingress: " + Side(verdict.IngressRule, verdict.IngressPolicies, verdict.IngressAllowed, verdict.IngressPoliced),
         };
         return string.Join("; ", parts);
     }
 
-    private static string Side(RuleReference? rule, ImmutableArray<string> policies, bool allowed) =>
-        rule is not null ? Code(ConnectionVerdict.Describe(rule)) : policies.IsEmpty ? "not isolated" : allowed ? "allowed" : "denied";
+    private static string Side(RuleReference? rule, ImmutableArray<string> policies, bool allowed, bool policed) =>
+        !policed ? "not policed" : rule is not null ? Code(ConnectionVerdict.Describe(rule)) : policies.IsEmpty ? "not isolated" : allowed ? "allowed" : "denied";
 
     private static string Denied(ConnectionVerdict verdict) =>
         verdict.NoCommonFamily ? "no common address family" : string.Join(", ", verdict.DenyingPolicies.Select(Code));
@@ -277,16 +277,17 @@ public sealed class ConnectionDiff
         writer.WriteStartObject(name);
         writer.WriteBoolean("allowed", verdict.Allowed);
         writer.WriteBoolean("noCommonFamily", verdict.NoCommonFamily);
-        WriteDirection(writer, "egress", verdict.EgressPolicies, verdict.EgressAllowed, verdict.EgressRule);
-        WriteDirection(writer, "ingress", verdict.IngressPolicies, verdict.IngressAllowed, verdict.IngressRule);
+        WriteDirection(writer, "egress", verdict.EgressPoliced, verdict.EgressPolicies, verdict.EgressAllowed, verdict.EgressRule);
+        WriteDirection(writer, "ingress", verdict.IngressPoliced, verdict.IngressPolicies, verdict.IngressAllowed, verdict.IngressRule);
         WriteStrings(writer, "denyingPolicies", verdict.DenyingPolicies);
         writer.WriteString("text", verdict.Explain());
         writer.WriteEndObject();
     }
 
-    private static void WriteDirection(Utf8JsonWriter writer, string name, ImmutableArray<string> policies, bool allowed, RuleReference? rule)
+    private static void WriteDirection(Utf8JsonWriter writer, string name, bool policed, ImmutableArray<string> policies, bool allowed, RuleReference? rule)
     {
         writer.WriteStartObject(name);
+        writer.WriteBoolean("policed", policed);
         writer.WriteBoolean("isolated", !policies.IsEmpty);
         writer.WriteBoolean("allowed", allowed);
         WriteStrings(writer, "policies", policies);

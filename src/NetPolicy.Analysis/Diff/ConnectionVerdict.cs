@@ -12,6 +12,12 @@ public sealed record ConnectionVerdict
     /// <summary>Gets a value indicating whether the endpoints share no address family (the connection is then impossible).</summary>
     public bool NoCommonFamily { get; init; }
 
+    /// <summary>Gets a value indicating whether the source is a pod, whose egress policies apply (<see langword="false"/> for an address outside the cluster).</summary>
+    public bool EgressPoliced { get; init; } = true;
+
+    /// <summary>Gets a value indicating whether the destination is a pod, whose ingress policies apply (<see langword="false"/> for an address outside the cluster).</summary>
+    public bool IngressPoliced { get; init; } = true;
+
     /// <summary>Gets the policies isolating the source pod for egress, sorted (empty when not isolated or external).</summary>
     public ImmutableArray<string> EgressPolicies { get; init; } = [];
 
@@ -54,7 +60,7 @@ public sealed record ConnectionVerdict
 
         if (Allowed)
         {
-            return "allowed: egress " + Side(EgressRule, EgressPolicies) + "; ingress " + Side(IngressRule, IngressPolicies);
+            return "allowed: egress " + Side(EgressRule, EgressPolicies, EgressPoliced) + "; ingress " + Side(IngressRule, IngressPolicies, IngressPoliced);
         }
 
         var parts = new List<string>(2);
@@ -83,6 +89,7 @@ public sealed record ConnectionVerdict
     /// <inheritdoc/>
     public bool Equals(ConnectionVerdict? other) =>
         other is not null && Allowed == other.Allowed && NoCommonFamily == other.NoCommonFamily &&
+        EgressPoliced == other.EgressPoliced && IngressPoliced == other.IngressPoliced &&
         EgressAllowed == other.EgressAllowed && IngressAllowed == other.IngressAllowed &&
         EgressPolicies.SequenceEqual(other.EgressPolicies) && IngressPolicies.SequenceEqual(other.IngressPolicies) &&
         Equals(EgressRule, other.EgressRule) && Equals(IngressRule, other.IngressRule);
@@ -90,8 +97,8 @@ public sealed record ConnectionVerdict
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Allowed, EgressRule, IngressRule);
 
-    private static string Side(RuleReference? rule, ImmutableArray<string> policies) =>
-        rule is not null ? "by " + Describe(rule) : policies.IsEmpty ? "not isolated" : "isolated";
+    private static string Side(RuleReference? rule, ImmutableArray<string> policies, bool policed) =>
+        !policed ? "not policed (outside the cluster)" : rule is not null ? "by " + Describe(rule) : policies.IsEmpty ? "not isolated" : "isolated";
 
     private static bool SameRule(RuleReference? a, RuleReference? b) =>
         a is null ? b is null : b is not null && a.Policy == b.Policy && a.Direction == b.Direction && a.RuleIndex == b.RuleIndex;

@@ -147,6 +147,8 @@ internal sealed class DiffRun(ClusterSnapshot before, CompiledPolicySet beforeIr
         return new ConnectionVerdict
         {
             Allowed = egressAllowed && ingressAllowed,
+            EgressPoliced = src is not null,
+            IngressPoliced = dst is not null,
             EgressAllowed = egressAllowed,
             IngressAllowed = ingressAllowed,
             EgressPolicies = src?.EgressPolicies ?? [],
