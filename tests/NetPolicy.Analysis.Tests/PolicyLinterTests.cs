@@ -103,15 +103,30 @@ public class PolicyLinterTests
         var finding = Assert.Single(Lint(snapshot, LintCodes.EgressBlocksDns));
 
         Assert.Equal(DiagnosticSeverity.Warning, finding.Severity);
-        Assert.Contains("allows TCP/53 to no destination", finding.Message, StringComparison.Ordinal);
+        Assert.Contains("allows TCP/53 to any destination", finding.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Lint_DnsRuleWhosePeerSelectsNothing_StillReportsNP4004()
+    public void Lint_DnsRuleToPodsNotInTheInput_ReportsTheEmptyPeerNotBlockedDns()
     {
-        var snapshot = Shop(Egress("web", App("web"), Rule([PodPeer("nobody")], Udp(53), Tcp(53))));
+        // The cluster DNS is rarely part of the manifests: a DNS rule to it is not "DNS blocked", but its peer selects nothing.
+        var snapshot = Snapshot(ShopPods().Where(p => p.Namespace == "shop"), Egress("web", App("web"), Dns()));
 
-        Assert.Single(Lint(snapshot, LintCodes.EgressBlocksDns));
+        var findings = PolicyLinter.Lint(snapshot, options: null);
+
+        Assert.DoesNotContain(findings, f => f.Code == LintCodes.EgressBlocksDns);
+        Assert.Equal("spec.egress[0].to[0]", Assert.Single(findings, f => f.Code == LintCodes.PeerSelectsNothing).FieldPath);
+    }
+
+    [Fact]
+    public void Lint_DnsPortOnlyForSctp_ReportsNP4004()
+    {
+        var snapshot = Shop(Egress("web", App("web"), Rule([KubeSystem()], new NetworkPolicyPort { Protocol = TransportProtocol.Sctp, Port = 53 }), Rule([], Tcp(50, 60))));
+
+        var finding = Assert.Single(Lint(snapshot, LintCodes.EgressBlocksDns));
+
+        Assert.Equal(DiagnosticSeverity.Error, finding.Severity);
+        Assert.Contains("allows UDP/53 to any destination", finding.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -231,18 +231,21 @@ internal sealed class LintRun(ClusterSnapshot snapshot, CompiledPolicySet compil
         }
     }
 
+    /// <summary>DNS is reported blocked only when the policy text provably allows no port 53: peers count whatever they select
+    /// today (the cluster DNS is rarely part of the manifests; NP4002 reports peers that select nothing), and a named port
+    /// of the protocol counts as possibly 53.</summary>
     private void CheckDns()
     {
         foreach (var endpoint in compiled.Endpoints.Values)
         {
-            if (endpoint.EgressRuleSet is not int id)
+            if (endpoint.EgressRuleSet is null)
             {
                 continue;
             }
 
-            var ruleSet = compiled.RuleSets[id];
-            bool Allows(TransportProtocol protocol) => ruleSet.Rules.Any(r =>
-                r.Action == PolicyAction.Allow && r.MatchesPort(protocol, 53) && !compiled.PeerSets[r.PeerSet].IsEmpty);
+            var rules = endpoint.EgressPolicies.Select(key => snapshot.Policies[key]).SelectMany(p => p.Egress).ToList();
+            bool Allows(TransportProtocol protocol) => rules.Any(r => r.Ports.IsEmpty || r.Ports.Any(p => p.Protocol == protocol &&
+                (p.IsAllPorts || p.PortName is not null || (p.Port is int first && first <= 53 && 53 <= (p.EndPort ?? first)))));
             var udp = Allows(TransportProtocol.Udp);
             var tcp = Allows(TransportProtocol.Tcp);
             if (udp && tcp)
@@ -253,7 +256,7 @@ internal sealed class LintRun(ClusterSnapshot snapshot, CompiledPolicySet compil
             var blocked = !udp && !tcp ? "UDP/53 and TCP/53" : !udp ? "UDP/53" : "TCP/53";
             var consequence = !udp ? "name lookups fail" : "DNS answers too large for UDP (truncated, retried over TCP) fail";
             Report(LintCodes.EgressBlocksDns, udp ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error, "Pod", endpoint.Pod, null, options.Sources.LocatePod(endpoint.Pod, null),
-                $"egress is isolated by {Names(endpoint.EgressPolicies)} and allows {blocked} to no destination, so {consequence}; " +
+                $"egress is isolated by {Names(endpoint.EgressPolicies)}, and no egress rule of them allows {blocked} to any destination, so {consequence}; " +
                 "add an egress rule for port 53 (UDP and TCP) to the cluster DNS (for example namespaceSelector kubernetes.io/metadata.name=kube-system).");
         }
     }
