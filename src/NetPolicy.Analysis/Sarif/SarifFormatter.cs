@@ -49,7 +49,6 @@ public static class SarifFormatter
             writer.WriteStartObject("tool");
             writer.WriteStartObject("driver");
             writer.WriteString("name", "netpol");
-            writer.WriteString("informationUri", "https://github.com/netpolicy/NetPolicy.Compiler");
             writer.WriteString("version", toolVersion);
             writer.WriteStartArray("rules");
             foreach (var rule in ruleList)
