@@ -84,8 +84,16 @@ public sealed class ConnectionDiff
 
     /// <summary>Formats the diff as Markdown for a pull-request comment: a summary line, then a table per kind of change.</summary>
     /// <returns>The Markdown text.</returns>
-    public string ToMarkdown()
+    public string ToMarkdown() => ToMarkdown(int.MaxValue);
+
+    /// <summary>Formats the diff as Markdown for a pull-request comment, with at most <paramref name="maxRowsPerTable"/> rows per
+    /// table (comments have a size limit); a line under a cut table says how many rows were left out.</summary>
+    /// <param name="maxRowsPerTable">The most rows a table shows, at least 1.</param>
+    /// <returns>The Markdown text.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxRowsPerTable"/> is less than 1.</exception>
+    public string ToMarkdown(int maxRowsPerTable)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxRowsPerTable, 1);
         var sb = new StringBuilder();
         sb.Append("### NetworkPolicy connection diff\n\n");
         sb.Append("**").Append(Summary).Append("**\n");
@@ -109,9 +117,9 @@ public sealed class ConnectionDiff
             }
         }
 
-        Table(sb, "Opened", Opened.ToList(), "Allowed by (after)", c => Rules(c.After));
-        Table(sb, "Closed", Closed.ToList(), "Denied by (after) / allowed before by", c => Denied(c.After) + "<br>before: " + Rules(c.Before));
-        Table(sb, "Changed", Changed.ToList(), "Before → after", c => Rules(c.Before) + " → " + Rules(c.After));
+        Table(sb, "Opened", Opened.ToList(), maxRowsPerTable, "Allowed by (after)", c => Rules(c.After));
+        Table(sb, "Closed", Closed.ToList(), maxRowsPerTable, "Denied by (after) / allowed before by", c => Denied(c.After) + "<br>before: " + Rules(c.Before));
+        Table(sb, "Changed", Changed.ToList(), maxRowsPerTable, "Before → after", c => Rules(c.Before) + " → " + Rules(c.After));
         return sb.ToString();
     }
 
@@ -201,7 +209,7 @@ public sealed class ConnectionDiff
         return findings.MoveToImmutable();
     }
 
-    private static void Table(StringBuilder sb, string title, List<ConnectionChange> changes, string header, Func<ConnectionChange, string> why)
+    private static void Table(StringBuilder sb, string title, List<ConnectionChange> changes, int maxRows, string header, Func<ConnectionChange, string> why)
     {
         if (changes.Count == 0)
         {
@@ -211,10 +219,15 @@ public sealed class ConnectionDiff
         sb.Append("\n#### ").Append(title).Append(" (").Append(changes.Count.ToString(CultureInfo.InvariantCulture)).Append(")\n\n");
         sb.Append("| Source | Destination | Port | ").Append(header).Append(" |\n");
         sb.Append("|---|---|---|---|\n");
-        foreach (var c in changes)
+        foreach (var c in changes.Take(maxRows))
         {
             sb.Append("| ").Append(Code(c.Source.Name)).Append(" | ").Append(Code(c.Destination.Name)).Append(" | ")
               .Append(c.Ports).Append(" | ").Append(Cell(why(c))).Append(" |\n");
+        }
+
+        if (changes.Count > maxRows)
+        {
+            sb.Append("\n… and ").Append((changes.Count - maxRows).ToString(CultureInfo.InvariantCulture)).Append(" more ").Append(title.ToLowerInvariant()).Append(" connection(s) not shown.\n");
         }
     }
 

@@ -7,6 +7,9 @@ namespace NetPolicy.Cli;
 /// <summary><c>netpol diff</c>: connections opened, closed and changed between two manifest sets.</summary>
 internal static class DiffCommand
 {
+    /// <summary>The most rows each Markdown table shows: GitHub comments hold at most 65,536 characters.</summary>
+    public const int MarkdownRowsPerTable = 100;
+
     /// <summary>Creates the command.</summary>
     /// <param name="console">The streams.</param>
     /// <returns>The command.</returns>
@@ -73,7 +76,7 @@ internal static class DiffCommand
                     JsonOutput.WriteTo(console.Out, indented: true, diff.WriteJson);
                     break;
                 case "md":
-                    console.Out.Write(diff.ToMarkdown());
+                    console.Out.Write(diff.ToMarkdown(MarkdownRowsPerTable));
                     break;
                 case "sarif":
                     console.Out.Write(SarifFormatter.Format(AnalysisRule.DiffRules, diff.ToFindings(afterInput.Sources), ToolVersion.Value));

@@ -24,6 +24,21 @@ public class MarkdownGoldenTests
     }
 
     [Fact]
+    public void ToMarkdown_MaxRows_CutsEachTableAndSaysHowManyAreLeftOut()
+    {
+        var diff = ConnectionDiffer.Diff(Shop(), Shop(Ingress("deny-db", App("db"))), options: null);
+        var closed = diff.Closed.Count();
+
+        var markdown = diff.ToMarkdown(2);
+
+        Assert.True(closed > 2);
+        Assert.Equal(2, markdown.Split('\n').Count(l => l.StartsWith("| `", StringComparison.Ordinal)));
+        Assert.Contains($"\n… and {closed - 2} more closed connection(s) not shown.\n", markdown, StringComparison.Ordinal);
+        Assert.Equal(diff.ToMarkdown(), diff.ToMarkdown(closed));
+        Assert.Throws<ArgumentOutOfRangeException>(() => diff.ToMarkdown(0));
+    }
+
+    [Fact]
     public void ToMarkdown_NoChange_SaysSo()
     {
         var markdown = ConnectionDiffer.Diff(Shop(), Shop(), options: null).ToMarkdown();
