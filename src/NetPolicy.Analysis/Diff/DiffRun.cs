@@ -42,18 +42,16 @@ internal sealed class DiffRun(ClusterSnapshot before, CompiledPolicySet beforeIr
         }
 
         var ranges = options.IncludeExternal ? Ranges() : [];
+        foreach (var range in ranges)
         {
-            foreach (var range in ranges)
+            var family = range.RepresentativeAddress!.AddressFamily;
+            foreach (var key in common)
             {
-                var family = range.RepresentativeAddress!.AddressFamily;
-                foreach (var key in common)
+                var pod = ConnectionEndpoint.ForPod(key);
+                foreach (var port in ports)
                 {
-                    var pod = ConnectionEndpoint.ForPod(key);
-                    foreach (var port in ports)
-                    {
-                        Compare(pod, range, port, Egress(before, beforeIr, key, range, family, port), Egress(after, afterIr, key, range, family, port));
-                        Compare(range, pod, port, Ingress(before, beforeIr, key, range, family, port), Ingress(after, afterIr, key, range, family, port));
-                    }
+                    Compare(pod, range, port, Egress(before, beforeIr, key, range, family, port), Egress(after, afterIr, key, range, family, port));
+                    Compare(range, pod, port, Ingress(before, beforeIr, key, range, family, port), Ingress(after, afterIr, key, range, family, port));
                 }
             }
         }
