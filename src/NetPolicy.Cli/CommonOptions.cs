@@ -60,10 +60,20 @@ internal sealed class CommonOptions
     /// <summary>Creates the options and adds them to a command.</summary>
     /// <param name="command">The command.</param>
     /// <returns>The options.</returns>
-    public static CommonOptions AddTo(Command command)
+    public static CommonOptions AddTo(Command command) => AddTo(command, withInputs: true);
+
+    /// <summary>Creates the options and adds them to a command, with or without the <c>inputs</c> argument.</summary>
+    /// <param name="command">The command.</param>
+    /// <param name="withInputs">Whether to add the <c>inputs</c> argument (commands with their own path arguments do not).</param>
+    /// <returns>The options.</returns>
+    public static CommonOptions AddTo(Command command, bool withInputs)
     {
         var options = new CommonOptions();
-        command.Add(options.Inputs);
+        if (withInputs)
+        {
+            command.Add(options.Inputs);
+        }
+
         command.Add(options.SkipInvalid);
         command.Add(options.IPv4Pool);
         command.Add(options.IPv6Pool);
@@ -94,7 +104,14 @@ internal sealed class CommonOptions
     /// <param name="parseResult">The parse result.</param>
     /// <param name="console">The streams.</param>
     /// <returns>The loaded input.</returns>
-    public LoadedInput Load(ParseResult parseResult, CliConsole console)
+    public LoadedInput Load(ParseResult parseResult, CliConsole console) => Load(parseResult, console, parseResult.GetValue(Inputs) ?? []);
+
+    /// <summary>Reads the given paths and builds the snapshot with the options of the command line.</summary>
+    /// <param name="parseResult">The parse result.</param>
+    /// <param name="console">The streams.</param>
+    /// <param name="paths">Files, directories or <c>-</c>.</param>
+    /// <returns>The loaded input.</returns>
+    public LoadedInput Load(ParseResult parseResult, CliConsole console, IReadOnlyList<string> paths)
     {
         var snapshotOptions = new ClusterSnapshotOptions
         {
@@ -110,7 +127,7 @@ internal sealed class CommonOptions
             snapshotOptions.IPv6AddressPool = v6;
         }
 
-        return ManifestInput.Load(parseResult.GetValue(Inputs) ?? [], console.In, snapshotOptions);
+        return ManifestInput.Load(paths, console.In, snapshotOptions);
     }
 
     /// <summary>Loads the inputs and prints their diagnostics; on errors says so and returns <see langword="false"/>.</summary>
@@ -118,9 +135,18 @@ internal sealed class CommonOptions
     /// <param name="console">The streams.</param>
     /// <param name="input">The loaded input.</param>
     /// <returns><see langword="true"/> when the input has no errors.</returns>
-    public bool TryLoadValid(ParseResult parseResult, CliConsole console, out LoadedInput input)
+    public bool TryLoadValid(ParseResult parseResult, CliConsole console, out LoadedInput input) =>
+        TryLoadValid(parseResult, console, parseResult.GetValue(Inputs) ?? [], out input);
+
+    /// <summary>Loads the given paths and prints their diagnostics; on errors says so and returns <see langword="false"/>.</summary>
+    /// <param name="parseResult">The parse result.</param>
+    /// <param name="console">The streams.</param>
+    /// <param name="paths">Files, directories or <c>-</c>.</param>
+    /// <param name="input">The loaded input.</param>
+    /// <returns><see langword="true"/> when the input has no errors.</returns>
+    public bool TryLoadValid(ParseResult parseResult, CliConsole console, IReadOnlyList<string> paths, out LoadedInput input)
     {
-        input = Load(parseResult, console);
+        input = Load(parseResult, console, paths);
         PrintDiagnostics(parseResult, console, input.Diagnostics);
         if (input.HasErrors)
         {

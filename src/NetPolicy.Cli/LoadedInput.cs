@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using NetPolicy.Analysis;
 using NetPolicy.Compiler;
 
 namespace NetPolicy.Cli;
@@ -10,4 +11,7 @@ internal sealed record LoadedInput(ClusterSnapshot Snapshot, ImmutableArray<Poli
 {
     /// <summary>Gets a value indicating whether any diagnostic is an error.</summary>
     public bool HasErrors => Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);
+
+    /// <summary>Gets where the policies and pods came from (file:line), for lint findings and diff locations.</summary>
+    public ObjectSources Sources { get; init; } = ObjectSources.None;
 }

@@ -49,10 +49,11 @@ internal static class MatrixCommand
         mode.AcceptOnlyFromAmong("conntrack", "strict");
         var format = new Option<string>("--format")
         {
-            Description = "Output format: table ('.' allowed, 'X' denied), md (Markdown), csv, or json ({port, protocol, pods, allowed}).",
+            Description = "Output format: table ('.' allowed, 'X' denied), md (Markdown), csv, json ({port, protocol, pods, allowed}), html (a self-contained page), " +
+                "or the allowed connections as a graph: mermaid (flowchart) or dot (Graphviz); graph nodes are pods grouped by namespace, a pod's traffic to itself is left out.",
             DefaultValueFactory = _ => "table",
         };
-        format.AcceptOnlyFromAmong("table", "md", "csv", "json");
+        format.AcceptOnlyFromAmong("table", "md", "csv", "json", "html", "mermaid", "dot");
         command.Add(port);
         command.Add(protocol);
         command.Add(engine);
@@ -88,6 +89,15 @@ internal static class MatrixCommand
                     break;
                 case "csv":
                     console.Out.Write(ToCsv(matrix));
+                    break;
+                case "html":
+                    console.Out.Write(MatrixGraphs.ToHtml(matrix));
+                    break;
+                case "mermaid":
+                    console.Out.Write(MatrixGraphs.ToMermaid(matrix));
+                    break;
+                case "dot":
+                    console.Out.Write(MatrixGraphs.ToDot(matrix));
                     break;
                 default:
                     console.Out.WriteLine($"{matrix.Protocol.ToKubernetesName()}/{matrix.Port}: rows are sources, columns destinations; '.' allowed, 'X' denied");

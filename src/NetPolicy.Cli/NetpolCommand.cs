@@ -4,10 +4,11 @@ using System.CommandLine.Invocation;
 
 namespace NetPolicy.Cli;
 
-/// <summary>The <c>netpol</c> command line: <c>compile</c>, <c>trace</c> and <c>matrix</c> over Kubernetes manifests.</summary>
+/// <summary>The <c>netpol</c> command line: <c>compile</c>, <c>trace</c>, <c>matrix</c>, <c>lint</c> and <c>diff</c> over Kubernetes manifests.</summary>
 /// <remarks>
 /// Exit codes: 0 success (for <c>trace</c>, whether the flow is allowed or denied); 1 input errors (any error
-/// diagnostic, an unknown pod or port name) or an unexpected failure; 2 usage errors. Results go to standard
+/// diagnostic, an unknown pod or port name), <c>lint</c> findings at or above <c>--fail-on</c>, or an unexpected
+/// failure; 2 usage errors; 3 <c>diff --fail-on-open</c> when a connection opens. Results go to standard
 /// output; diagnostics and errors go to standard error, one per line. Stack traces are printed only with
 /// <c>--debug</c> or <c>NETPOL_DEBUG=1</c>. See <c>docs/cli.md</c>.
 /// </remarks>
@@ -25,7 +26,7 @@ public static class NetpolCommand
     /// <param name="stdout">Where results are written.</param>
     /// <param name="stderr">Where diagnostics and errors are written.</param>
     /// <param name="stdin">What the input path <c>-</c> reads, or <see langword="null"/> for <see cref="Console.In"/>.</param>
-    /// <returns>The exit code: 0, 1 or 2.</returns>
+    /// <returns>The exit code: 0, 1, 2 or 3.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="args"/>, <paramref name="stdout"/> or <paramref name="stderr"/> is <see langword="null"/>.</exception>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, TextReader? stdin = null)
     {
@@ -75,7 +76,7 @@ public static class NetpolCommand
 
     private static Command BuildRootCommand(CliConsole console)
     {
-        var root = new Command("netpol", "Compile Kubernetes NetworkPolicies into identities and a policy IR, trace flows and print reachability matrices.")
+        var root = new Command("netpol", "Compile Kubernetes NetworkPolicies into identities and a policy IR, trace flows, print reachability matrices, lint policies and diff the connections two manifest sets allow.")
         {
             new HelpOption { Recursive = true },
             new VersionOption(),
@@ -83,6 +84,8 @@ public static class NetpolCommand
             CompileCommand.Create(console),
             TraceCommand.Create(console),
             MatrixCommand.Create(console),
+            LintCommand.Create(console),
+            DiffCommand.Create(console),
         };
         return root;
     }
