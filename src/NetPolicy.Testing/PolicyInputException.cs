@@ -46,6 +46,6 @@ public sealed class PolicyInputException : NetPolicyException
         var errors = diagnostics.IsDefault ? [] : diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         return errors.Count == 0
             ? "The policy test input is invalid."
-            : $"The policy test input has {errors.Count} error(s); fix the manifests:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", errors)}";
+            : $"The policy test input has {errors.Count} error(s):{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", errors)}";
     }
 }
