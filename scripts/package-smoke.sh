@@ -40,6 +40,10 @@ nbgv_major_minor=$(sed -n 's/.*"version": *"\([0-9]*\.[0-9]*\).*/\1/p' version.j
 case "$version" in "$nbgv_major_minor".*) ;; *) fail "version $version does not come from version.json ($nbgv_major_minor)";; esac
 step "packed version $version"
 
+origin=$(git remote get-url origin 2>/dev/null || true)
+sourcelink_host=$(sed -n 's#^\(https://\|git@\)\(github\.com\|gitlab\.com\|bitbucket\.org\|dev\.azure\.com\)[:/].*#\2#p' <<<"$origin")
+[ -n "$sourcelink_host" ] || step "note: origin '${origin:-none}' is not a hosted git service; SourceLink maps are checked only in such clones (the commit always is)"
+
 for id in NetPolicy.Compiler NetPolicy.Manifests NetPolicy.Loader NetPolicy.Analysis NetPolicy.Testing NetPolicy.Cli; do
   pkg=$feed/$id.$version.nupkg
   sym=$feed/$id.$version.snupkg
@@ -62,9 +66,13 @@ for id in NetPolicy.Compiler NetPolicy.Manifests NetPolicy.Loader NetPolicy.Anal
   fi
   grep -qx "$dir/$id.dll" <<<"$files" || fail "$id: $dir/$id.dll is missing"
   pdb=$(list_zip "$sym" | grep -x "$dir/$id.pdb") || fail "$id: the symbol package has no $dir/$id.pdb"
-  # The portable PDB carries the SourceLink map as raw JSON: {"documents":{"/path/*":"https://raw.../*"}}.
-  read_zip "$sym" "$pdb" | grep -aq '{"documents":' || fail "$id: the PDB has no SourceLink map"
-  step "ok $id $version: README, $([ "$id" = NetPolicy.Cli ] && echo tool || echo 'XML docs'), snupkg with SourceLink"
+  # The portable PDB carries the SourceLink map as raw JSON: {"documents":{"/path/*":"https://raw.../*"}}. The SDK's
+  # built-in SourceLink can only map a clone whose origin is a known host (GitHub, ...); other clones get the commit only.
+  if [ -n "$sourcelink_host" ]; then
+    read_zip "$sym" "$pdb" | grep -aq '{"documents":' || fail "$id: the PDB has no SourceLink map (origin $origin)"
+    grep -q "<repository [^>]*url=\"https://$sourcelink_host/" <<<"$nuspec" || fail "$id: the nuspec has no repository URL"
+  fi
+  step "ok $id $version: README, $([ "$id" = NetPolicy.Cli ] && echo tool || echo 'XML docs'), snupkg, commit${sourcelink_host:+ and SourceLink map}"
 done
 
 sources_of_cache=$(dotnet nuget locals global-packages -l | sed 's/^global-packages: *//')
