@@ -94,6 +94,29 @@ public sealed class PolicyTestLabTests
         await lab.AssertMatchesReferenceAsync(9000);
     }
 
+    [KernelFact]
+    public async Task StartLabAsync_AddressOutsideTheLabRanges_ThrowsNamingThePod()
+    {
+        var cluster = PolicyTestCluster.FromYaml("""
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: real
+              namespace: prod
+            spec:
+              containers:
+              - name: c
+                image: x
+            status:
+              podIPs:
+              - ip: 10.20.30.40
+            """, "real.yaml");
+
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => cluster.StartLabAsync(LabEnforcement.Nftables));
+
+        Assert.Contains("pod prod/real: address 10.20.30.40 is outside the lab ranges (198.18.0.0/15, fd00::/8)", ex.Message);
+    }
+
     [Fact]
     public void FindMissingRequirements_AsRootOnLinux_IsNullOrSaysWhatIsMissing()
     {
