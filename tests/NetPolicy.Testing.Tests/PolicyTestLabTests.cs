@@ -28,10 +28,35 @@ public sealed class PolicyTestLabTests
             await lab.AssertDeniedAsync("production/nginx-ingress", "production/payments-api", 8080, TransportProtocol.Udp);
             await lab.AssertAllowedAsync("production/payments-api", "default/netshoot", 53, TransportProtocol.Udp);
             await lab.AssertMatchesReferenceAsync(8080);
+            Assert.Equal(SnapshotOutcome.Matched, await lab.AssertMatchesSnapshotAsync("Snapshots/payments.tcp-8080.txt", 8080, options: new() { Update = false, CreateMissing = false }));
+            await AssertSnapshotMismatchReportedAsync(lab);
             await lab.AssertAllAsync(PolicyTruthTableTests.PaymentsConnections.Cases.Where(c => !c.To.Contains('.', StringComparison.Ordinal) || c.To.Contains('/', StringComparison.Ordinal)));
         }
 
         Assert.False(File.Exists("/run/netns/" + node), $"the lab's namespace {node} was not deleted");
+    }
+
+    // A golden file that says nginx-ingress cannot reach payments-api: the kernel's matrix differs in that one pair.
+    private static async Task AssertSnapshotMismatchReportedAsync(PolicyTestLab lab)
+    {
+        var matrix = TestClusters.Payments.Matrix(8080);
+        var from = matrix.Pods.IndexOf("production/nginx-ingress");
+        var to = matrix.Pods.IndexOf("production/payments-api");
+        var wrong = matrix with { Allowed = matrix.Allowed.SetItem(from, matrix.Allowed[from].SetItem(to, false)) };
+        var path = Path.Combine(Path.GetTempPath(), $"netpol-lab-snapshot-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(path, ReachabilitySnapshot.Format(wrong));
+        try
+        {
+            var ex = await Assert.ThrowsAsync<PolicyAssertionException>(() =>
+                lab.AssertMatchesSnapshotAsync(path, 8080, options: new() { Update = false, CreateMissing = false }));
+
+            Assert.Contains("in 1 place(s):", ex.Message);
+            Assert.Contains("production/nginx-ingress -> production/payments-api: was denied, now allowed", ex.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 
     [KernelFact]
