@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One entry point for newcomers and CI.
 #   ./build.sh sample   build the netpol tool and run it on the bundled sample (samples/payments)
-#   ./build.sh test     install what the tests need (when missing), build everything and run every test
+#   ./build.sh test     install what the tests need (when missing), build everything, run every test, then the package
+#                       smoke test (scripts/package-smoke.sh: pack, inspect, install the tool, run samples/PolicyUnitTests)
 #   ./build.sh pack     produce the NuGet packages into artifacts/package
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -69,6 +70,9 @@ case "${1:-}" in
     log=$(mktemp)
     status=0
     dotnet test NetPolicy.Compiler.sln -c Release --no-build -nologo --logger "console;verbosity=minimal" 2>&1 | tee "$log" || status=$?
+    # What a consumer sees: pack every package into a temporary feed, inspect it, install the tool from it, and run
+    # samples/PolicyUnitTests (an application-style test project) against it. Its test summary joins the count below.
+    scripts/package-smoke.sh --no-build 2>&1 | tee -a "$log" || status=$?
     # One closing line for every test project together.
     awk '/(Passed|Failed)! +- +Failed: /{gsub(",","");for(i=1;i<=NF;i++){if($i=="Failed:")f+=$(i+1);if($i=="Passed:")p+=$(i+1);if($i=="Skipped:")s+=$(i+1)}}
          END{printf "%d passed, %d failed, %d skipped\n",p,f,s}' "$log"

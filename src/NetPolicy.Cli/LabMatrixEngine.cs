@@ -1,15 +1,16 @@
 using System.Runtime.Versioning;
 using NetPolicy.Compiler;
-using NetPolicy.Compiler.Bpf;
 using NetPolicy.Compiler.Evaluation;
+using NetPolicy.Compiler.Iptables;
 using NetPolicy.Compiler.Model;
+using NetPolicy.Compiler.Nftables;
 using NetPolicy.Loader;
 using NetPolicy.Loader.Lab;
 
 namespace NetPolicy.Cli;
 
-/// <summary>Runs a matrix through a network-namespace lab with a real datapath attached: every pod in a namespace of
-/// its own, a server on the port in every pod, and real packets between them.</summary>
+/// <summary>Runs a matrix through a <see cref="PolicyLab"/>: every pod in a namespace of its own, a real backend
+/// enforcing the policies, a server on the port in every pod, and real packets between them.</summary>
 [SupportedOSPlatform("linux")]
 internal static class LabMatrixEngine
 {
@@ -19,34 +20,8 @@ internal static class LabMatrixEngine
     /// <param name="port">The port.</param>
     /// <param name="mode">The enforcement mode.</param>
     /// <returns>The matrix, in snapshot pod order like the reference engine's.</returns>
-    public static async Task<ReachabilityMatrix> RunBpfAsync(ClusterSnapshot snapshot, TransportProtocol protocol, int port, BpfEnforcementMode mode)
-    {
-        var policySet = new PolicyCompiler().Compile(snapshot).ThrowIfErrors();
-        var images = BpfMapRenderer.Render(policySet).ThrowIfErrors();
-        var pods = snapshot.Pods.Values.ToList();
-        var keys = pods.Select(p => p.Key).ToList();
-        await using var lab = await NetworkLab.CreateAsync(pods.Select(p => new LabPod(p.Key, p.Addresses))).ConfigureAwait(false);
-        using var datapath = BpfDatapath.Create(new BpfDatapathOptions { Mode = mode });
-        datapath.Apply(images);
-        var attachments = new List<BpfEndpointAttachment>();
-        try
-        {
-            foreach (var pod in pods)
-            {
-                attachments.Add(datapath.Attach(images.EndpointIds[pod.Key], lab.Node, lab.Endpoints[pod.Key].HostInterfaceIndex));
-            }
-
-            var rows = await lab.ProbeMatrixAsync(keys, ToLab(protocol), port).ConfigureAwait(false);
-            return new ReachabilityMatrix(protocol, port, [.. keys], rows);
-        }
-        finally
-        {
-            foreach (var attachment in attachments)
-            {
-                attachment.Dispose();
-            }
-        }
-    }
+    public static Task<ReachabilityMatrix> RunBpfAsync(ClusterSnapshot snapshot, TransportProtocol protocol, int port, BpfEnforcementMode mode) =>
+        RunAsync(snapshot, protocol, port, new PolicyLabOptions { Backend = LabBackend.Bpf, Bpf = new BpfDatapathOptions { Mode = mode } });
 
     /// <summary>Runs the matrix with the nftables backend applied in the lab's node namespace.</summary>
     /// <param name="snapshot">The cluster.</param>
@@ -55,11 +30,10 @@ internal static class LabMatrixEngine
     /// <param name="strict">Whether established flows are re-checked (strict mode).</param>
     /// <returns>The matrix, in snapshot pod order like the reference engine's.</returns>
     public static Task<ReachabilityMatrix> RunNftablesAsync(ClusterSnapshot snapshot, TransportProtocol protocol, int port, bool strict) =>
-        RunNetfilterAsync(snapshot, protocol, port, (policySet, lab) =>
+        RunAsync(snapshot, protocol, port, new PolicyLabOptions
         {
-            var mode = strict ? NetPolicy.Compiler.Nftables.NftablesEnforcementMode.Strict : NetPolicy.Compiler.Nftables.NftablesEnforcementMode.Conntrack;
-            new NetPolicy.Loader.Nftables.NftablesApplier(lab.Node).Apply(
-                NetPolicy.Compiler.Nftables.NftablesRenderer.Render(policySet, new NetPolicy.Compiler.Nftables.NftablesRenderOptions { Mode = mode }));
+            Backend = LabBackend.Nftables,
+            Nftables = new NftablesRenderOptions { Mode = strict ? NftablesEnforcementMode.Strict : NftablesEnforcementMode.Conntrack },
         });
 
     /// <summary>Runs the matrix with the iptables + ipset backend applied in the lab's node namespace.</summary>
@@ -69,30 +43,17 @@ internal static class LabMatrixEngine
     /// <param name="strict">Whether established flows are re-checked (strict mode).</param>
     /// <returns>The matrix, in snapshot pod order like the reference engine's.</returns>
     public static Task<ReachabilityMatrix> RunIptablesAsync(ClusterSnapshot snapshot, TransportProtocol protocol, int port, bool strict) =>
-        RunNetfilterAsync(snapshot, protocol, port, (policySet, lab) =>
+        RunAsync(snapshot, protocol, port, new PolicyLabOptions
         {
-            var mode = strict ? NetPolicy.Compiler.Iptables.IptablesConntrackMode.Strict : NetPolicy.Compiler.Iptables.IptablesConntrackMode.Conntrack;
-            new NetPolicy.Loader.Iptables.IptablesApplier(lab.Node).Apply(
-                NetPolicy.Compiler.Iptables.IptablesRenderer.Render(policySet, new NetPolicy.Compiler.Iptables.IptablesRenderOptions { ConntrackMode = mode }));
+            Backend = LabBackend.Iptables,
+            Iptables = new IptablesRenderOptions { ConntrackMode = strict ? IptablesConntrackMode.Strict : IptablesConntrackMode.Conntrack },
         });
 
-    // The netfilter backends need no attachment: their rules, applied in the node namespace, see every routed packet.
-    private static async Task<ReachabilityMatrix> RunNetfilterAsync(
-        ClusterSnapshot snapshot, TransportProtocol protocol, int port, Action<NetPolicy.Compiler.Ir.CompiledPolicySet, NetworkLab> apply)
+    private static async Task<ReachabilityMatrix> RunAsync(ClusterSnapshot snapshot, TransportProtocol protocol, int port, PolicyLabOptions options)
     {
-        var policySet = new PolicyCompiler().Compile(snapshot).ThrowIfErrors();
-        var pods = snapshot.Pods.Values.ToList();
-        var keys = pods.Select(p => p.Key).ToList();
-        await using var lab = await NetworkLab.CreateAsync(pods.Select(p => new LabPod(p.Key, p.Addresses))).ConfigureAwait(false);
-        apply(policySet, lab);
-        var rows = await lab.ProbeMatrixAsync(keys, ToLab(protocol), port).ConfigureAwait(false);
-        return new ReachabilityMatrix(protocol, port, [.. keys], rows);
+        // The tool keeps the lab's default probe timeout (1 s): a matrix on a loaded machine must not pass for denials.
+        options.Lab = new NetworkLabOptions();
+        await using var lab = await PolicyLab.StartAsync(snapshot, options).ConfigureAwait(false);
+        return await lab.ProbeMatrixAsync(protocol, port).ConfigureAwait(false);
     }
-
-    private static LabProtocol ToLab(TransportProtocol protocol) => protocol switch
-    {
-        TransportProtocol.Tcp => LabProtocol.Tcp,
-        TransportProtocol.Udp => LabProtocol.Udp,
-        _ => LabProtocol.Sctp,
-    };
 }

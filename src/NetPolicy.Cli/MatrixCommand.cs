@@ -140,6 +140,11 @@ internal static class MatrixCommand
 
             return false;
         }
+        catch (NetPolicy.Loader.Lab.LabUnavailableException ex)
+        {
+            console.Error.WriteLine($"netpol: --engine {engine}: " + ex.Message);
+            return false;
+        }
         catch (NetPolicy.Loader.KernelOperationException ex)
         {
             console.Error.WriteLine($"netpol: the {engine} engine failed: " + ex.Message);

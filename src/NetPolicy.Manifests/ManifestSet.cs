@@ -49,6 +49,17 @@ public sealed class ManifestSet
     /// <para>The <see cref="ObjectSource"/> values are made when looked up (and not kept), which keeps large sets small.</para></remarks>
     public IReadOnlyDictionary<object, ObjectSource> Sources => SourceTable;
 
+    /// <summary>Returns the kind of the object a pod of this set was read from.</summary>
+    /// <param name="pod">A pod of <see cref="Pods"/>.</param>
+    /// <returns><c>Pod</c> for a Pod document, or the workload kind (<c>Deployment</c>, <c>StatefulSet</c>, ...) for a pod
+    /// made from a workload's pod template.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="pod"/> is <see langword="null"/>.</exception>
+    public string KindOf(V1Pod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        return WorkloadKinds.TryGetValue(pod, out var kind) ? kind : "Pod";
+    }
+
     /// <summary>Gets the reader's diagnostics (codes NP12xx, and NP1017 for pods that clash with a workload), in input order.</summary>
     public ImmutableArray<PolicyDiagnostic> Diagnostics { get; }
 

@@ -28,6 +28,22 @@ public class ManifestSetTests
         """;
 
     [Fact]
+    public void KindOf_PodAndWorkloads_ReturnsTheKindTheyWereReadFrom()
+    {
+        var set = new ManifestReader().Read(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\n---\n" +
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s, namespace: shop}\nspec: {template: {metadata: {labels: {app: s}}}}\n",
+            "kinds.yaml");
+
+        var merged = set.Merge(ManifestSet.Empty);
+
+        Assert.Equal("Pod", set.KindOf(set.Pods.Single(p => p.Metadata.Name == "p")));
+        Assert.Equal("StatefulSet", set.KindOf(set.Pods.Single(p => p.Metadata.Name == "s")));
+        Assert.Equal("StatefulSet", merged.KindOf(merged.Pods.Single(p => p.Metadata.Name == "s")));
+        Assert.Throws<ArgumentNullException>(() => set.KindOf(null!));
+    }
+
+    [Fact]
     public void ToSnapshot_BadCidr_DiagnosticPointsAtItsLine()
     {
         var set = new ManifestReader().Read(BadCidrPolicy, "policy.yaml");

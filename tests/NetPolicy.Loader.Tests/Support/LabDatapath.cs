@@ -4,70 +4,29 @@ using NetPolicy.Loader.Lab;
 
 namespace NetPolicy.Loader.Tests.Support;
 
-/// <summary>A network-namespace lab with the BPF datapath attached to every pod's veth; disposing detaches, releases the
-/// maps and deletes the lab.</summary>
+/// <summary>A <see cref="PolicyLab"/> with the BPF datapath attached to every pod's veth, with the datapath's members at
+/// hand; disposing detaches, releases the maps and deletes the lab.</summary>
 internal sealed class LabDatapath : IAsyncDisposable
 {
     public static readonly NetworkLabOptions LabOptions = new() { ProbeTimeout = TimeSpan.FromMilliseconds(700) };
 
-    private readonly List<BpfEndpointAttachment> _attachments = [];
+    private readonly PolicyLab _run;
 
-    private LabDatapath(NetworkLab lab, BpfDatapath datapath)
-    {
-        Lab = lab;
-        Datapath = datapath;
-    }
+    private LabDatapath(PolicyLab run) => _run = run;
 
-    public NetworkLab Lab { get; }
+    public NetworkLab Lab => _run.Lab;
 
-    public BpfDatapath Datapath { get; }
+    public BpfDatapath Datapath => _run.Datapath!;
 
     public BpfMapImages Images => Datapath.Images!;
 
     /// <summary>Builds a lab of the snapshot's pods (or those <paramref name="pods"/> keeps), applies the snapshot's
     /// images and attaches every lab pod.</summary>
-    public static async Task<LabDatapath> StartAsync(ClusterSnapshot snapshot, Func<string, bool>? pods = null, BpfDatapathOptions? options = null)
-    {
-        var lab = await NetworkLab.CreateAsync(snapshot.Pods.Values.Where(p => pods?.Invoke(p.Key) ?? true).Select(p => new LabPod(p.Key, p.Addresses)), LabOptions);
-        BpfDatapath? datapath = null;
-        try
-        {
-            datapath = BpfDatapath.Create(options);
-            var run = new LabDatapath(lab, datapath);
-            run.Apply(snapshot);
-            foreach (var pod in lab.Endpoints.Values)
-            {
-                run._attachments.Add(datapath.Attach(run.Images.EndpointIds[pod.Key], lab.Node, pod.HostInterfaceIndex));
-            }
-
-            return run;
-        }
-        catch
-        {
-            datapath?.Dispose();
-            await lab.DisposeAsync();
-            throw;
-        }
-    }
+    public static async Task<LabDatapath> StartAsync(ClusterSnapshot snapshot, Func<string, bool>? pods = null, BpfDatapathOptions? options = null) =>
+        new(await PolicyLab.StartAsync(snapshot, new PolicyLabOptions { Backend = LabBackend.Bpf, Pods = pods, Bpf = options, Lab = LabOptions }));
 
     /// <summary>Compiles and renders a snapshot (endpoint ids kept) and applies it as a map delta.</summary>
-    public BpfApplyResult Apply(ClusterSnapshot snapshot)
-    {
-        var policySet = new PolicyCompiler().Compile(snapshot).ThrowIfErrors();
-        var images = BpfMapRenderer.Render(policySet, new BpfRenderOptions { EndpointIds = Datapath.Images?.EndpointIds }).ThrowIfErrors();
-        return Datapath.Apply(images);
-    }
+    public BpfApplyResult Apply(ClusterSnapshot snapshot) => _run.Apply(snapshot).Bpf!;
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            _attachments.ForEach(a => a.Dispose());
-            Datapath.Dispose();
-        }
-        finally
-        {
-            await Lab.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => _run.DisposeAsync();
 }
