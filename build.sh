@@ -21,10 +21,11 @@ need_dotnet() {
 
 # Packages the tests need: iproute2 (the network-namespace lab), libbpf1 (the loader's libbpf.so.1), clang-14 and
 # libbpf-dev (rebuilding bpf-templates to check the committed objects), nftables, iptables and ipset (the netfilter
-# backends' kernel tests). Installed only when missing, where apt and root
+# backends' kernel tests) and unzip (the package smoke test reads the packed .nupkg files). Installed only when
+# missing, where apt and root
 # are available.
 install_test_prerequisites() {
-  local wanted=(iproute2 libbpf1 libbpf-dev clang-14 nftables iptables ipset) missing=()
+  local wanted=(iproute2 libbpf1 libbpf-dev clang-14 nftables iptables ipset unzip) missing=()
   for pkg in "${wanted[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
