@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using NetPolicy.Compiler.Model;
 
 namespace NetPolicy.Analysis.Diff;
 
@@ -8,31 +9,9 @@ internal static class AddressMath
 {
     public static int Bits(AddressFamily family) => family == AddressFamily.InterNetwork ? 32 : 128;
 
-    public static UInt128 ToNumber(IPAddress address)
-    {
-        Span<byte> bytes = stackalloc byte[16];
-        address.TryWriteBytes(bytes, out var written);
-        UInt128 value = 0;
-        for (var i = 0; i < written; i++)
-        {
-            value = (value << 8) | bytes[i];
-        }
+    public static UInt128 ToNumber(IPAddress address) => IPAddressBits.ToUInt128(address);
 
-        return value;
-    }
-
-    public static IPAddress FromNumber(UInt128 value, AddressFamily family)
-    {
-        var length = family == AddressFamily.InterNetwork ? 4 : 16;
-        var bytes = new byte[length];
-        for (var i = length - 1; i >= 0; i--)
-        {
-            bytes[i] = (byte)(value & 0xff);
-            value >>= 8;
-        }
-
-        return new IPAddress(bytes);
-    }
+    public static IPAddress FromNumber(UInt128 value, AddressFamily family) => IPAddressBits.FromUInt128(value, family);
 
     /// <summary>The highest address of a family.</summary>
     public static UInt128 Max(AddressFamily family) => family == AddressFamily.InterNetwork ? uint.MaxValue : UInt128.MaxValue;
