@@ -106,6 +106,17 @@ grep -q '^DENIED' "$work/trace1.txt" || { cat "$work/trace1.txt" >&2; fail "fron
 grep -q '^ALLOWED' "$work/trace2.txt" || { cat "$work/trace2.txt" >&2; fail "nginx-ingress -> payments-api:http is not allowed"; }
 step "ok netpol compile and trace from the installed tool"
 
+# samples/PipelineArtifacts with the installed tool: the committed artifacts match, a changed input fails with a diff,
+# and --fail-on-open fails on the proposed change that opens a connection.
+pipeline=samples/PipelineArtifacts/check.sh
+"$pipeline" --netpol "$netpol" >"$work/pipeline.txt" 2>&1 || { cat "$work/pipeline.txt" >&2; fail "$pipeline: the committed artifacts in samples/PipelineArtifacts/expected differ (run it with --update if intended)"; }
+grep -q 'Opened (1)' "$work/pipeline.txt" || { cat "$work/pipeline.txt" >&2; fail "$pipeline printed no opened connection for proposed/"; }
+status=0; "$pipeline" --netpol "$netpol" --input proposed/cluster.yaml >"$work/pipeline-changed.txt" 2>&1 || status=$?
+[ "$status" = 1 ] && grep -q 'differ from the reviewed ones' "$work/pipeline-changed.txt" || { cat "$work/pipeline-changed.txt" >&2; fail "$pipeline accepted changed artifacts (exit $status)"; }
+status=0; "$pipeline" --netpol "$netpol" --fail-on-open >/dev/null 2>&1 || status=$?
+[ "$status" = 3 ] || fail "$pipeline --fail-on-open exited $status, not 3"
+step "ok samples/PipelineArtifacts: artifacts match, a change fails with a diff, --fail-on-open fails on an opened connection"
+
 # --- 3. the application-style test project --------------------------------------------------------------------------
 # Copied out of the repository, so nothing of the repository's build (props, central versions) can leak in.
 mkdir -p "$work/app/samples"
