@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using NetPolicy.Compiler.Ir;
 using NetPolicy.Compiler.Model;
+using NetPolicy.Compiler.Netfilter;
 
 namespace NetPolicy.Compiler.Iptables;
 
@@ -40,7 +41,7 @@ public static class IptablesRenderer
     {
         ArgumentNullException.ThrowIfNull(policySet);
         options ??= new IptablesRenderOptions();
-        options.Validate();
+        var node = options.Validate();
 
         var usedRuleSets = new SortedSet<int>();
         foreach (var endpoint in policySet.Endpoints.Values)
@@ -56,12 +57,22 @@ public static class IptablesRenderer
             }
         }
 
+        var families = new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 };
+        var partitions = families.ToDictionary(f => f, f => IptablesAddressRanges.Partition(policySet, f));
+        var namedPorts = new NamedPortGroups(policySet, (peers, family) =>
+        {
+            var intervals = partitions[family].Where(p => peers.Matches(p.Entry.Identity, p.Entry.AddressClass)).ToList();
+            return intervals.TrueForAll(i => i.First == i.Last) ? intervals.ConvertAll(i => IPAddressBits.FromUInt128(i.First, family)) : null;
+        });
+        var groupsByRuleSet = usedRuleSets.ToDictionary(id => id, id => namedPorts.Of(policySet.RuleSets[id]));
+
         var usedPeerSets = new SortedSet<int>();
         foreach (var id in usedRuleSets)
         {
+            var grouped = groupsByRuleSet[id].SelectMany(g => g.Rules).ToHashSet();
             foreach (var rule in policySet.RuleSets[id].Rules)
             {
-                if (rule.Action == PolicyAction.Allow && policySet.PeerSets[rule.PeerSet] is { IsAny: false, IsEmpty: false })
+                if (rule.Action == PolicyAction.Allow && !grouped.Contains(rule) && policySet.PeerSets[rule.PeerSet] is { IsAny: false, IsEmpty: false })
                 {
                     usedPeerSets.Add(rule.PeerSet);
                 }
@@ -69,11 +80,10 @@ public static class IptablesRenderer
         }
 
         var ipset = new StringBuilder();
-        var families = new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 };
         var setNames = new Dictionary<(int PeerSet, AddressFamily Family), string>();
         foreach (var family in families)
         {
-            var partition = IptablesAddressRanges.Partition(policySet, family);
+            var partition = partitions[family];
             foreach (var id in usedPeerSets)
             {
                 var peers = policySet.PeerSets[id];
@@ -93,18 +103,37 @@ public static class IptablesRenderer
                     : IptablesAddressRanges.Select(partition, family, matches);
                 var name = SetName(id, family, hosts);
                 setNames[(id, family)] = name;
-                WriteSet(ipset, name, family, hosts, cidrs);
+                WriteSet(ipset, name, family, hosts ? "hash:ip" : "hash:net", cidrs.Select(c => MemberText(c, hosts)).SelectMany(m => m));
+            }
+
+            foreach (var group in namedPorts.Used.Values)
+            {
+                var members = group.Members(family);
+                if (members.Count > 0)
+                {
+                    WriteSet(ipset, NamedPortSetName(group, family), family, "hash:ip,port", members.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Address},{ProtocolName(m.Protocol)}:{m.Port}")));
+                }
+            }
+
+            if (node.FailsClosed(family))
+            {
+                WriteSet(ipset, EndpointSetName(family), family, "hash:ip", node.ProgrammedAddresses(policySet, family).Select(a => a.ToString()));
             }
         }
 
         return new IptablesRuleset(
             ipset.ToString(),
-            RenderRules(policySet, usedRuleSets, setNames, AddressFamily.InterNetwork, options.ConntrackMode),
-            RenderRules(policySet, usedRuleSets, setNames, AddressFamily.InterNetworkV6, options.ConntrackMode));
+            RenderRules(policySet, usedRuleSets, setNames, groupsByRuleSet, node, AddressFamily.InterNetwork, options.ConntrackMode),
+            RenderRules(policySet, usedRuleSets, setNames, groupsByRuleSet, node, AddressFamily.InterNetworkV6, options.ConntrackMode));
     }
 
     internal static string SetName(int peerSet, AddressFamily family, bool hosts) =>
         string.Create(CultureInfo.InvariantCulture, $"NP-PS{peerSet}-{(family == AddressFamily.InterNetwork ? "v4" : "v6")}-{(hosts ? "ip" : "net")}");
+
+    internal static string NamedPortSetName(NamedPortGroup group, AddressFamily family) =>
+        "NP-NP" + group.Hash + (family == AddressFamily.InterNetwork ? "-v4" : "-v6") + "-ipport";
+
+    internal static string EndpointSetName(AddressFamily family) => family == AddressFamily.InterNetwork ? "NP-EP-v4-ip" : "NP-EP-v6-ip";
 
     internal static string ChainName(RuleSet ruleSet) =>
         string.Create(CultureInfo.InvariantCulture, $"NP-{(ruleSet.Direction == PolicyDirection.Ingress ? "IN" : "EG")}-{ruleSet.Id}");
@@ -121,46 +150,63 @@ public static class IptablesRenderer
         return hash.ToString("x8", CultureInfo.InvariantCulture);
     }
 
-    private static void WriteSet(StringBuilder text, string name, AddressFamily family, bool hosts, List<IPNetwork> cidrs)
+    private static IEnumerable<string> MemberText(IPNetwork cidr, bool hosts)
+    {
+        var v4 = cidr.BaseAddress.AddressFamily == AddressFamily.InterNetwork;
+        if (cidr.PrefixLength == 0)
+        {
+            // hash:net cannot hold a /0: the whole space is its two halves.
+            yield return v4 ? "0.0.0.0/1" : "::/1";
+            yield return v4 ? "128.0.0.0/1" : "8000::/1";
+        }
+        else
+        {
+            yield return hosts ? cidr.BaseAddress.ToString() : cidr.ToString();
+        }
+    }
+
+    private static void WriteSet(StringBuilder text, string name, AddressFamily family, string type, IEnumerable<string> members)
     {
         var temporary = name + "-tmp";
         var create = string.Create(
             CultureInfo.InvariantCulture,
-            $"{(hosts ? "hash:ip" : "hash:net")} family {(family == AddressFamily.InterNetwork ? "inet" : "inet6")} hashsize 1024 maxelem {MaxElements}");
+            $"{type} family {(family == AddressFamily.InterNetwork ? "inet" : "inet6")} hashsize 1024 maxelem {MaxElements}");
         text.Append("create ").Append(name).Append(' ').Append(create).Append(" -exist\n");
         text.Append("create ").Append(temporary).Append(' ').Append(create).Append(" -exist\n");
         text.Append("flush ").Append(temporary).Append('\n');
-        foreach (var cidr in cidrs)
+        foreach (var member in members)
         {
-            if (cidr.PrefixLength == 0)
-            {
-                // hash:net cannot hold a /0: the whole space is its two halves.
-                var half = family == AddressFamily.InterNetwork ? "128.0.0.0" : "8000::";
-                text.Append("add ").Append(temporary).Append(' ').Append(family == AddressFamily.InterNetwork ? "0.0.0.0/1" : "::/1").Append('\n');
-                text.Append("add ").Append(temporary).Append(' ').Append(half).Append("/1\n");
-            }
-            else if (hosts)
-            {
-                text.Append("add ").Append(temporary).Append(' ').Append(cidr.BaseAddress).Append('\n');
-            }
-            else
-            {
-                text.Append("add ").Append(temporary).Append(' ').Append(cidr.ToString()).Append('\n');
-            }
+            text.Append("add ").Append(temporary).Append(' ').Append(member).Append('\n');
         }
 
         text.Append("swap ").Append(temporary).Append(' ').Append(name).Append('\n');
         text.Append("destroy ").Append(temporary).Append('\n');
     }
 
+    private static string ProtocolName(TransportProtocol protocol) => protocol switch
+    {
+        TransportProtocol.Tcp => "tcp",
+        TransportProtocol.Udp => "udp",
+        TransportProtocol.Sctp => "sctp",
+        _ => throw new InvalidOperationException($"protocol {protocol} has no iptables match"),
+    };
+
     private static string RenderRules(
-        CompiledPolicySet policySet, SortedSet<int> usedRuleSets, Dictionary<(int, AddressFamily), string> setNames, AddressFamily family, IptablesConntrackMode mode)
+        CompiledPolicySet policySet,
+        SortedSet<int> usedRuleSets,
+        Dictionary<(int, AddressFamily), string> setNames,
+        Dictionary<int, List<NamedPortGroup>> groupsByRuleSet,
+        NodeAddressing node,
+        AddressFamily family,
+        IptablesConntrackMode mode)
     {
         var bits = family == AddressFamily.InterNetwork ? 32 : 128;
         var chains = usedRuleSets.Select(id => policySet.RuleSets[id]).OrderBy(r => r.Direction == PolicyDirection.Ingress ? 1 : 0).ThenBy(r => r.Id).ToList();
         var text = new StringBuilder();
         text.Append("*filter\n");
         text.Append(':').Append(IptablesRuleset.ForwardChain).Append(" - [0:0]\n");
+        text.Append(':').Append(IptablesRuleset.OutputChain).Append(" - [0:0]\n");
+        text.Append(':').Append(IptablesRuleset.ToPodChain).Append(" - [0:0]\n");
         foreach (var ruleSet in chains)
         {
             text.Append(':').Append(ChainName(ruleSet)).Append(" - [0:0]\n");
@@ -172,24 +218,74 @@ public static class IptablesRenderer
             text.Append(body).Append(" -m comment --comment np:").Append(Hash(body + " -j " + target)).Append(" -j ").Append(target).Append('\n');
         }
 
-        Rule(
-            IptablesRuleset.ForwardChain,
-            mode == IptablesConntrackMode.Strict ? "-m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY" : "-m conntrack --ctstate RELATED,ESTABLISHED",
-            "ACCEPT");
-        foreach (var direction in new[] { PolicyDirection.Egress, PolicyDirection.Ingress })
-        {
-            foreach (var endpoint in policySet.Endpoints.Values)
-            {
-                if (endpoint.RuleSetFor(direction) is not int id)
-                {
-                    continue;
-                }
+        var established = mode == IptablesConntrackMode.Strict ? "-m conntrack --ctstate RELATED,ESTABLISHED --ctdir REPLY" : "-m conntrack --ctstate RELATED,ESTABLISHED";
+        var failsClosed = node.FailsClosed(family);
+        var podCidrs = node.PodCidrsOf(family);
+        var endpointSet = EndpointSetName(family);
 
-                foreach (var address in endpoint.Addresses.Where(a => a.AddressFamily == family))
-                {
-                    var match = string.Create(CultureInfo.InvariantCulture, $"{(direction == PolicyDirection.Egress ? "-s" : "-d")} {address}/{bits}");
-                    Rule(IptablesRuleset.ForwardChain, match, ChainName(policySet.RuleSets[id]));
-                }
+        // NP-FORWARD: packets routed through the node. Established flows, then the sender: an unprogrammed pod address
+        // is dropped (fail closed), an egress-isolated pod goes through its egress chain; then the receiver (NP-TO-POD).
+        Rule(IptablesRuleset.ForwardChain, established, "ACCEPT");
+        if (failsClosed)
+        {
+            foreach (var cidr in podCidrs)
+            {
+                Rule(IptablesRuleset.ForwardChain, $"-s {cidr} -m set ! --match-set {endpointSet} src", "DROP");
+            }
+        }
+
+        foreach (var endpoint in policySet.Endpoints.Values)
+        {
+            if (endpoint.EgressRuleSet is not int egress)
+            {
+                continue;
+            }
+
+            foreach (var address in endpoint.Addresses.Where(a => a.AddressFamily == family))
+            {
+                Rule(IptablesRuleset.ForwardChain, string.Create(CultureInfo.InvariantCulture, $"-s {address}/{bits}"), ChainName(policySet.RuleSets[egress]));
+            }
+        }
+
+        Rule(IptablesRuleset.ForwardChain, string.Empty, IptablesRuleset.ToPodChain);
+
+        // NP-OUTPUT: packets the node itself sends (kubelet probes); only the receiving pod's ingress policy applies.
+        Rule(IptablesRuleset.OutputChain, established, "ACCEPT");
+        if (family == AddressFamily.InterNetworkV6)
+        {
+            foreach (var type in new[] { "router-solicitation", "router-advertisement", "neighbour-solicitation", "neighbour-advertisement", "redirect" })
+            {
+                Rule(IptablesRuleset.OutputChain, "-p ipv6-icmp -m icmp6 --icmpv6-type " + type, "RETURN");
+            }
+        }
+
+        Rule(IptablesRuleset.OutputChain, string.Empty, IptablesRuleset.ToPodChain);
+
+        // NP-TO-POD: the receiving side. An unprogrammed pod address is dropped (fail closed); the node's own addresses
+        // skip the ingress policy; an ingress-isolated pod goes through its ingress chain.
+        if (failsClosed)
+        {
+            foreach (var cidr in podCidrs)
+            {
+                Rule(IptablesRuleset.ToPodChain, $"-d {cidr} -m set ! --match-set {endpointSet} dst", "DROP");
+            }
+        }
+
+        foreach (var host in node.HostAddressesOf(family))
+        {
+            Rule(IptablesRuleset.ToPodChain, string.Create(CultureInfo.InvariantCulture, $"-s {host}/{bits}"), "RETURN");
+        }
+
+        foreach (var endpoint in policySet.Endpoints.Values)
+        {
+            if (endpoint.IngressRuleSet is not int ingress)
+            {
+                continue;
+            }
+
+            foreach (var address in endpoint.Addresses.Where(a => a.AddressFamily == family))
+            {
+                Rule(IptablesRuleset.ToPodChain, string.Create(CultureInfo.InvariantCulture, $"-d {address}/{bits}"), ChainName(policySet.RuleSets[ingress]));
             }
         }
 
@@ -197,7 +293,9 @@ public static class IptablesRenderer
         {
             var chain = ChainName(ruleSet);
             var remote = ruleSet.Direction == PolicyDirection.Ingress ? "src" : "dst";
-            var byPeerSet = ruleSet.Rules.Where(r => r.Action == PolicyAction.Allow).GroupBy(r => r.PeerSet).OrderBy(g => g.Key);
+            var groups = groupsByRuleSet[ruleSet.Id];
+            var grouped = groups.SelectMany(g => g.Rules).ToHashSet();
+            var byPeerSet = ruleSet.Rules.Where(r => r.Action == PolicyAction.Allow && !grouped.Contains(r)).GroupBy(r => r.PeerSet).OrderBy(g => g.Key);
             foreach (var group in byPeerSet)
             {
                 var peers = policySet.PeerSets[group.Key];
@@ -218,6 +316,15 @@ public static class IptablesRenderer
                 foreach (var portMatch in PortMatches(group.Select(r => r.Port)))
                 {
                     Rule(chain, string.Join(' ', new[] { peerMatch, portMatch }.Where(s => s.Length > 0)), "RETURN");
+                }
+            }
+
+            // Egress named ports resolved per destination pod: one hash:ip,port set matches address, protocol and port.
+            foreach (var group in groups.OrderBy(g => g.Hash, StringComparer.Ordinal))
+            {
+                if (group.Members(family).Count > 0)
+                {
+                    Rule(chain, $"-m set --match-set {NamedPortSetName(group, family)} dst,dst", "RETURN");
                 }
             }
 
