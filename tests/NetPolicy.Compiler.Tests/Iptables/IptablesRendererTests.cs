@@ -208,7 +208,7 @@ public sealed partial class IptablesRendererTests
             foreach (var line in ruleset.IpsetRestore.Split('\n'))
             {
                 var parts = line.Split(' ');
-                if (parts is ["add", var set, var member])
+                if (parts is ["add", var set, var member] && SetIdentity().IsMatch(set))
                 {
                     var name = set[..^"-tmp".Length];
                     members.TryAdd(name, []);
@@ -362,11 +362,11 @@ public sealed partial class IptablesRendererTests
         var backward = ra.DiffFrom(rb);
 
         var egressChain = Regex.Match(rb.IPv4Rules, "^:(NP-EG-[0-9]+) ", RegexOptions.Multiline).Groups[1].Value;
-        Assert.Equal(2, forward.ChainsWritten);
+        Assert.Equal(3, forward.ChainsWritten); // NP-FORWARD and the new chain for IPv4, the new chain for IPv6
         Assert.StartsWith($"*filter\n:NP-FORWARD - [0:0]\n:{egressChain} - [0:0]\n-A NP-FORWARD ", forward.IPv4Rules, StringComparison.Ordinal);
         Assert.DoesNotContain("NP-TO-POD - [0:0]", forward.IPv4Rules, StringComparison.Ordinal);
         Assert.EndsWith($"-A {egressChain} -m comment --comment np:{IptablesRenderer.Hash($"-A {egressChain} -j DROP")} -j DROP\nCOMMIT\n", forward.IPv4Rules, StringComparison.Ordinal);
-        Assert.Equal(1, backward.ChainsDeleted);
+        Assert.Equal(2, backward.ChainsDeleted); // the rule chain, in both families
         Assert.EndsWith($"-X {egressChain}\nCOMMIT\n", backward.IPv4Rules, StringComparison.Ordinal);
         Assert.Equal(string.Empty, forward.IpsetRestore + backward.IpsetRestore);
     }
