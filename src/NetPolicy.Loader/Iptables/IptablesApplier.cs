@@ -75,7 +75,18 @@ public sealed partial class IptablesApplier
         var previous = AppliedRuleset;
         if (previous is not null)
         {
-            var delta = ruleset.DiffFrom(previous);
+            IptablesRulesetDelta delta;
+            try
+            {
+                delta = ruleset.DiffFrom(previous);
+            }
+            catch (ArgumentException)
+            {
+                // Files not in the renderer's format (written by hand) have no delta: they are applied whole.
+                ApplyFull(ruleset);
+                return NetfilterApplyMode.Full;
+            }
+
             if (delta.IsEmpty)
             {
                 return NetfilterApplyMode.Unchanged;
@@ -95,7 +106,7 @@ public sealed partial class IptablesApplier
                 }
                 catch (KernelOperationException fullError)
                 {
-                    throw new KernelOperationException($"the incremental apply failed ({deltaError.Message}) and so did the full apply after it: {fullError.Message}", fullError.Operation, fullError.Errno, fullError);
+                    throw new KernelOperationException($"{fullError.Message} (a full apply, after the incremental apply was refused: {deltaError.Message})", fullError.Operation, fullError.Errno, fullError);
                 }
 
                 return NetfilterApplyMode.Full;

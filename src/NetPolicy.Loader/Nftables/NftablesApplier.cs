@@ -51,7 +51,18 @@ public sealed partial class NftablesApplier
 
         if (known)
         {
-            var delta = ruleset.DiffFrom(new NftablesRuleset { TableName = ruleset.TableName, Text = baseline.Text });
+            NftablesRulesetDelta delta;
+            try
+            {
+                delta = ruleset.DiffFrom(new NftablesRuleset { TableName = ruleset.TableName, Text = baseline.Text });
+            }
+            catch (ArgumentException)
+            {
+                // A ruleset not in the renderer's format (written by hand) has no delta: it is applied whole.
+                ApplyFull(ruleset);
+                return NetfilterApplyMode.Full;
+            }
+
             if (delta.IsEmpty)
             {
                 return NetfilterApplyMode.Unchanged;
@@ -95,7 +106,7 @@ public sealed partial class NftablesApplier
                     }
                     catch (KernelOperationException fullError)
                     {
-                        throw new KernelOperationException($"the incremental apply failed ({deltaError.Message}) and so did the full apply after it: {fullError.Message}", fullError.Operation, fullError.Errno, fullError);
+                        throw new KernelOperationException($"{fullError.Message} (a full apply, after the incremental apply was refused: {deltaError.Message})", fullError.Operation, fullError.Errno, fullError);
                     }
 
                     return NetfilterApplyMode.Full;
