@@ -12,13 +12,23 @@ namespace NetPolicy.Compiler.Iptables;
 /// <remarks>
 /// <para>The semantics are those of <see cref="CompiledPolicySet.Decide"/> and the BPF datapath: a forwarded flow passes
 /// when the source endpoint's egress rule set (if it is egress-isolated) and the destination endpoint's ingress rule set
-/// (if it is ingress-isolated) both allow it. <c>NP-FORWARD</c> accepts tracked connections early, then sends a packet
-/// from an egress-isolated pod address through <c>NP-EG-&lt;rule set&gt;</c> and a packet to an ingress-isolated pod
-/// address through <c>NP-IN-&lt;rule set&gt;</c>; those chains <c>RETURN</c> on an allow rule and <c>DROP</c> at their end.
-/// A packet that returns from <c>NP-FORWARD</c> continues in <c>FORWARD</c>, so the host's own rules still apply.</para>
+/// (if it is ingress-isolated) both allow it. <c>NP-FORWARD</c> accepts tracked connections early, drops an unprogrammed
+/// source (below), sends a packet from an egress-isolated pod address through <c>NP-EG-&lt;rule set&gt;</c>, then jumps
+/// to <c>NP-TO-POD</c>, which drops an unprogrammed destination, returns for the node's own addresses and sends a packet
+/// to an ingress-isolated pod address through <c>NP-IN-&lt;rule set&gt;</c>; those chains <c>RETURN</c> on an allow rule
+/// and <c>DROP</c> at their end. <c>NP-OUTPUT</c> (hooked from <c>OUTPUT</c>) sends what the node itself sends through
+/// <c>NP-TO-POD</c> too (after established connections and, for IPv6, neighbour discovery). A packet that returns
+/// continues in <c>FORWARD</c> or <c>OUTPUT</c>, so the host's own rules still apply.</para>
+/// <para>The node, with the same meaning as the BPF datapath: an address inside
+/// <see cref="IptablesRenderOptions.PodCidrs"/> that no endpoint of the IR has (a pod not programmed yet) is dropped as
+/// source and destination (<c>-m set ! --match-set NP-EP-v4-ip</c>) unless <see cref="IptablesRenderOptions.FailOpen"/>
+/// is set; traffic from <see cref="IptablesRenderOptions.HostAddresses"/> skips the destination pod's ingress policy.</para>
 /// <para>Each peer set has one ipset per address family, holding exactly the addresses the ipcache's longest prefix match
 /// maps to one of its identities or address classes (an ipBlock's except and pod IPs inside it are holes): <c>hash:ip</c>
-/// when all are single addresses, <c>hash:net</c> otherwise; the type is part of the name, so a changed type is a new set.</para>
+/// when all are single addresses, <c>hash:net</c> otherwise; the type is part of the name, so a changed type is a new set.
+/// An egress named port that resolves to more than one port (a port per destination pod) is one <c>hash:ip,port</c> set
+/// (<c>NP-NP&lt;hash&gt;-v4-ipport</c>, members like <c>198.18.1.5,tcp:8080</c>) matched with <c>dst,dst</c> instead of a rule per port.</para>
+/// <para><see cref="IptablesRuleset.DiffFrom"/> turns the files of the previous render into a delta.</para>
 /// </remarks>
 public static class IptablesRenderer
 {

@@ -12,19 +12,28 @@ namespace NetPolicy.Compiler.Nftables;
 /// <remarks>
 /// <para>Layout of the file: <c>table inet T</c> and <c>delete table inet T</c> (so applying it again replaces the table
 /// atomically), then the table: one interval set per peer set and family (<c>peers-ID-v4</c>, <c>peers-ID-v6</c>) holding
-/// the exact address ranges of the peer set's identities and address classes; one chain per rule set an endpoint uses
-/// (<c>rs-in-ID</c>, <c>rs-out-ID</c>) that returns for every allowed (peer, port) and otherwise counts and drops; the
-/// dispatch verdict maps (<c>egress-dispatch-v4</c>, <c>ingress-dispatch-v4</c>, and <c>-v6</c>) from every address of an
-/// isolated endpoint to its rule-set chain; and the <c>forward</c> base chain (hook forward, priority filter, policy
-/// accept) that accepts established connections early (<see cref="NftablesRenderOptions.Mode"/>), lets neighbour
-/// discovery through, then jumps through the egress dispatch by source address and the ingress dispatch by destination address.</para>
+/// the exact address ranges of the peer set's identities and address classes; one concatenated set
+/// (<c>np-HASH-v4</c>: <c>ipv4_addr . inet_proto . inet_service</c>) per egress named port that resolves to more than one
+/// port; with <see cref="NftablesRenderOptions.PodCidrs"/>, the set <c>endpoints-v4</c>/<c>-v6</c> of every programmed
+/// pod address inside them; one chain per rule set an endpoint uses (<c>rs-in-ID</c>, <c>rs-out-ID</c>) that returns for
+/// every allowed (peer, port) and otherwise counts and drops; the dispatch verdict maps (<c>egress-dispatch-v4</c>,
+/// <c>ingress-dispatch-v4</c>, and <c>-v6</c>) from every address of an isolated endpoint to its rule-set chain; the
+/// chain <c>to-pod</c> for the receiving pod (fail closed, then the host-address exemption, then the ingress dispatch by
+/// destination address); the <c>forward</c> base chain (hook forward, priority filter, policy accept) that accepts
+/// established connections early (<see cref="NftablesRenderOptions.Mode"/>), lets neighbour discovery through, fails
+/// closed on an unprogrammed source, jumps through the egress dispatch by source address and then to <c>to-pod</c>; and
+/// the <c>output</c> base chain (hook output) that does the same for packets the node itself sends, receiving side only.</para>
 /// <para>Semantics are those of <see cref="CompiledPolicySet.Decide"/>: a flow passes when the source endpoint's egress
 /// rule set (if isolated) allows the destination and the destination endpoint's ingress rule set (if isolated) allows the
 /// source. A remote matches a peer set by its identity or its address class, both resolved through the ipcache's longest
 /// prefix match, which the sets hold as exact address ranges.</para>
-/// <para>Not policed: traffic that does not cross the node's FORWARD hook (node-local traffic such as kubelet probes, and
-/// a pod talking to itself). Addresses of pods the IR does not know (not yet programmed) have no dispatch entry and are
-/// not policed as endpoints until the next render (fail open); as remotes they match what their ipcache entry says.</para>
+/// <para>The node, with the same meaning as the BPF datapath: an address inside <see cref="NftablesRenderOptions.PodCidrs"/>
+/// that no endpoint of the IR has (a pod that is not programmed yet) is dropped as source and as destination unless
+/// <see cref="NftablesRenderOptions.FailOpen"/> is set (<c>BpfDatapathOptions.FailOpen</c>); traffic from
+/// <see cref="NftablesRenderOptions.HostAddresses"/> to a pod skips the pod's ingress policy (kubelet probes;
+/// <c>BpfRenderOptions.HostAddresses</c>), and other traffic the node sends to pods is policed like any other.
+/// Not policed: a pod talking to itself (it never leaves the pod).</para>
+/// <para><see cref="NftablesRuleset.DiffFrom"/> turns the file of the previous render into a delta transaction.</para>
 /// <para>Only NetworkPolicy-tier allow rules can be rendered today.</para>
 /// </remarks>
 public static partial class NftablesRenderer

@@ -227,7 +227,7 @@ public sealed partial class NftablesApplier
         var blocks = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         List<string>? current = null;
         var depth = 0;
-        var pending = string.Empty;
+        var pending = new System.Text.StringBuilder();
         foreach (var raw in listing.Split('\n'))
         {
             var line = raw.Trim();
@@ -245,11 +245,13 @@ public sealed partial class NftablesApplier
             }
             else if (current is not null && depth + opens - closes >= 2)
             {
-                pending += pending.Length == 0 ? line : " " + line;
+                // A multi-line element list (100k elements in a dispatch map) is joined in one builder, never by
+                // concatenating strings, which is quadratic in the list's length.
+                (pending.Length == 0 ? pending : pending.Append(' ')).Append(line);
                 if (depth + opens - closes == 2)
                 {
-                    current.Add(pending);
-                    pending = string.Empty;
+                    current.Add(pending.ToString());
+                    pending.Clear();
                 }
             }
             else if (current is not null && depth + opens - closes == 1)
