@@ -217,6 +217,13 @@ public static class IptablesRenderer
         text.Append(':').Append(IptablesRuleset.ForwardChain).Append(" - [0:0]\n");
         text.Append(':').Append(IptablesRuleset.OutputChain).Append(" - [0:0]\n");
         text.Append(':').Append(IptablesRuleset.ToPodChain).Append(" - [0:0]\n");
+        var egressShards = Shards(policySet, family, PolicyDirection.Egress);
+        var ingressShards = Shards(policySet, family, PolicyDirection.Ingress);
+        foreach (var chain in egressShards.Chains.Keys.Concat(ingressShards.Chains.Keys))
+        {
+            text.Append(':').Append(chain).Append(" - [0:0]\n");
+        }
+
         foreach (var ruleSet in chains)
         {
             text.Append(':').Append(ChainName(ruleSet)).Append(" - [0:0]\n");
@@ -244,17 +251,9 @@ public static class IptablesRenderer
             }
         }
 
-        foreach (var endpoint in policySet.Endpoints.Values)
+        foreach (var (prefix, chain) in egressShards.Prefixes)
         {
-            if (endpoint.EgressRuleSet is not int egress)
-            {
-                continue;
-            }
-
-            foreach (var address in endpoint.Addresses.Where(a => a.AddressFamily == family))
-            {
-                Rule(IptablesRuleset.ForwardChain, string.Create(CultureInfo.InvariantCulture, $"-s {address}/{bits}"), ChainName(policySet.RuleSets[egress]));
-            }
+            Rule(IptablesRuleset.ForwardChain, $"-s {prefix}", chain);
         }
 
         Rule(IptablesRuleset.ForwardChain, string.Empty, IptablesRuleset.ToPodChain);
@@ -286,16 +285,21 @@ public static class IptablesRenderer
             Rule(IptablesRuleset.ToPodChain, string.Create(CultureInfo.InvariantCulture, $"-s {host}/{bits}"), "RETURN");
         }
 
-        foreach (var endpoint in policySet.Endpoints.Values)
+        foreach (var (prefix, chain) in ingressShards.Prefixes)
         {
-            if (endpoint.IngressRuleSet is not int ingress)
-            {
-                continue;
-            }
+            Rule(IptablesRuleset.ToPodChain, $"-d {prefix}", chain);
+        }
 
-            foreach (var address in endpoint.Addresses.Where(a => a.AddressFamily == family))
+        // The dispatch shards: one chain per /24 (IPv6: /120) of pod addresses, so a pod that changes rule set rewrites
+        // one short chain, and a packet passes a few hundred prefix matches instead of one rule per pod.
+        foreach (var (shards, match) in new[] { (egressShards, "-s"), (ingressShards, "-d") })
+        {
+            foreach (var (chain, entries) in shards.Chains)
             {
-                Rule(IptablesRuleset.ToPodChain, string.Create(CultureInfo.InvariantCulture, $"-d {address}/{bits}"), ChainName(policySet.RuleSets[ingress]));
+                foreach (var (address, target) in entries)
+                {
+                    Rule(chain, string.Create(CultureInfo.InvariantCulture, $"{match} {address}/{bits}"), target);
+                }
             }
         }
 
@@ -343,6 +347,48 @@ public static class IptablesRenderer
 
         text.Append("COMMIT\n");
         return text.ToString();
+    }
+
+    /// <summary>The prefix length of one dispatch shard chain: a /24 of IPv4 pod addresses, a /120 of IPv6 ones.</summary>
+    internal static int ShardPrefixLength(AddressFamily family) => family == AddressFamily.InterNetwork ? 24 : 120;
+
+    /// <summary>Groups the isolated pod addresses of one direction by shard prefix: the prefixes in ascending order with
+    /// their chain (<c>NP-FE-&lt;hash&gt;</c> for egress, <c>NP-TP-&lt;hash&gt;</c> for ingress; the hash is of the prefix,
+    /// so a chain keeps its name across renders), and every chain's (address, rule-set chain) entries in endpoint order.</summary>
+    private static (List<(IPNetwork Prefix, string Chain)> Prefixes, SortedDictionary<string, List<(IPAddress Address, string Target)>> Chains) Shards(
+        CompiledPolicySet policySet, AddressFamily family, PolicyDirection direction)
+    {
+        var bits = family == AddressFamily.InterNetwork ? 32 : 128;
+        var length = ShardPrefixLength(family);
+        var prefixes = new SortedDictionary<UInt128, (IPNetwork Prefix, string Chain)>();
+        var chains = new SortedDictionary<string, List<(IPAddress, string)>>(StringComparer.Ordinal);
+        foreach (var endpoint in policySet.Endpoints.Values)
+        {
+            if (endpoint.RuleSetFor(direction) is not int id)
+            {
+                continue;
+            }
+
+            foreach (var address in endpoint.Addresses.Where(a => a.AddressFamily == family))
+            {
+                var value = IPAddressBits.Mask(IPAddressBits.ToUInt128(address), length, bits);
+                if (!prefixes.TryGetValue(value, out var shard))
+                {
+                    var prefix = new IPNetwork(IPAddressBits.FromUInt128(value, family), length);
+                    shard = (prefix, (direction == PolicyDirection.Egress ? "NP-FE-" : "NP-TP-") + Hash(prefix.ToString()));
+                    prefixes[value] = shard;
+                }
+
+                if (!chains.TryGetValue(shard.Chain, out var entries))
+                {
+                    chains[shard.Chain] = entries = [];
+                }
+
+                entries.Add((address, ChainName(policySet.RuleSets[id])));
+            }
+        }
+
+        return ([.. prefixes.Values], chains);
     }
 
     /// <summary>The protocol and port matches of a peer's rules: one empty match when a rule allows every protocol,

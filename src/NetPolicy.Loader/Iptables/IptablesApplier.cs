@@ -9,7 +9,8 @@ namespace NetPolicy.Loader.Iptables;
 /// <summary>Applies <see cref="IptablesRuleset"/> files with the stock tools (<c>ipset</c>, <c>iptables-restore</c>,
 /// <c>ip6tables-restore</c>) in a network namespace or the current one, and removes them again.</summary>
 /// <remarks>
-/// <para>Only chains named <c>NP-FORWARD</c>, <c>NP-OUTPUT</c>, <c>NP-TO-POD</c>, <c>NP-IN-n</c> and <c>NP-EG-n</c>, sets
+/// <para>Only chains named <c>NP-FORWARD</c>, <c>NP-OUTPUT</c>, <c>NP-TO-POD</c>, <c>NP-IN-n</c>, <c>NP-EG-n</c>,
+/// <c>NP-FE-hash</c> and <c>NP-TP-hash</c> (dispatch shards), sets
 /// named <c>NP-PSn-v4|v6-ip|net</c>, <c>NP-EP-v4|v6-ip</c> and <c>NP-NPhash-v4|v6-ipport</c>, and the hook rules
 /// <c>-A FORWARD -j NP-FORWARD</c> and <c>-A OUTPUT -j NP-OUTPUT</c> are ever written or deleted; every other chain,
 /// rule and set is left alone.</para>
@@ -554,7 +555,7 @@ public sealed partial class IptablesApplier
     [GeneratedRegex(@"^:(NP-[A-Za-z0-9-]+) ", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
     private static partial Regex ChainLine();
 
-    [GeneratedRegex(@"^NP-(IN|EG)-[0-9]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^NP-((IN|EG)-[0-9]+|(FE|TP)-[0-9a-f]{8})$", RegexOptions.CultureInvariant)]
     private static partial Regex OurChain();
 
     [GeneratedRegex(@"^NP-(PS[0-9]+-v[46]-(ip|net)|EP-v[46]-ip|NP[0-9a-f]{8}-v[46]-ipport)(-tmp)?$", RegexOptions.CultureInvariant)]

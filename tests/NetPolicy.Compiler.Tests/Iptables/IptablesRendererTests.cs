@@ -300,7 +300,10 @@ public sealed partial class IptablesRendererTests
         var lines = rules.Split('\n').Where(l => l.StartsWith("-A NP-TO-POD ", StringComparison.Ordinal)).ToList();
         Assert.StartsWith("-A NP-TO-POD -s 198.19.255.254/32 -m comment", lines[0], StringComparison.Ordinal);
         Assert.EndsWith("-j RETURN", lines[0], StringComparison.Ordinal);
-        Assert.All(lines.Skip(1), l => Assert.Contains("-j NP-IN-", l, StringComparison.Ordinal));
+        Assert.Equal(["-A NP-TO-POD -d 198.18.10.0/24"], lines.Skip(1).Select(l => l[..l.IndexOf(" -m comment", StringComparison.Ordinal)]));
+        var shard = "NP-TP-" + IptablesRenderer.Hash("198.18.10.0/24");
+        Assert.EndsWith("-j " + shard, lines[1], StringComparison.Ordinal);
+        Assert.Contains($"-A {shard} -d 198.18.10.10/32 -m comment --comment np:", rules, StringComparison.Ordinal);
         Assert.Contains("-A NP-OUTPUT -m comment --comment np:", rules, StringComparison.Ordinal);
         Assert.Contains("-j NP-TO-POD\n", rules, StringComparison.Ordinal);
     }
@@ -362,13 +365,29 @@ public sealed partial class IptablesRendererTests
         var backward = ra.DiffFrom(rb);
 
         var egressChain = Regex.Match(rb.IPv4Rules, "^:(NP-EG-[0-9]+) ", RegexOptions.Multiline).Groups[1].Value;
-        Assert.Equal(3, forward.ChainsWritten); // NP-FORWARD and the new chain for IPv4, the new chain for IPv6
-        Assert.StartsWith($"*filter\n:NP-FORWARD - [0:0]\n:{egressChain} - [0:0]\n-A NP-FORWARD ", forward.IPv4Rules, StringComparison.Ordinal);
+        var shard = "NP-FE-" + IptablesRenderer.Hash("198.18.11.0/24");
+        Assert.Equal(4, forward.ChainsWritten); // IPv4: NP-FORWARD (one prefix rule more), the shard and the rule chain; IPv6: the rule chain
+        Assert.StartsWith($"*filter\n:NP-FORWARD - [0:0]\n:{shard} - [0:0]\n:{egressChain} - [0:0]\n-A NP-FORWARD ", forward.IPv4Rules, StringComparison.Ordinal);
         Assert.DoesNotContain("NP-TO-POD - [0:0]", forward.IPv4Rules, StringComparison.Ordinal);
         Assert.EndsWith($"-A {egressChain} -m comment --comment np:{IptablesRenderer.Hash($"-A {egressChain} -j DROP")} -j DROP\nCOMMIT\n", forward.IPv4Rules, StringComparison.Ordinal);
-        Assert.Equal(2, backward.ChainsDeleted); // the rule chain, in both families
-        Assert.EndsWith($"-X {egressChain}\nCOMMIT\n", backward.IPv4Rules, StringComparison.Ordinal);
+        Assert.Equal(3, backward.ChainsDeleted); // the shard and the rule chain, the rule chain in both families
+        Assert.EndsWith($"-X {shard}\n-X {egressChain}\nCOMMIT\n", backward.IPv4Rules, StringComparison.Ordinal);
         Assert.Equal(string.Empty, forward.IpsetRestore + backward.IpsetRestore);
+    }
+
+    [Fact]
+    public void DiffFrom_PodJoinsRuleSet_RewritesOnlyItsDispatchShard()
+    {
+        var a = Compile(NetpolModel.IPv4.Snapshot(Netpol.Policy("x", "deny", Netpol.Labels("pod", "a")).Ingress()));
+        var b = new PolicyCompiler().Compile(NetpolModel.IPv4.WithPodLabel("x/b", "pod", "a").Snapshot(Netpol.Policy("x", "deny", Netpol.Labels("pod", "a")).Ingress()), a).ThrowIfErrors();
+
+        var delta = IptablesRenderer.Render(b).DiffFrom(IptablesRenderer.Render(a));
+
+        var shard = "NP-TP-" + IptablesRenderer.Hash("198.18.10.0/24");
+        Assert.Equal(1, delta.ChainsWritten);
+        Assert.StartsWith($"*filter\n:{shard} - [0:0]\n-A {shard} -d 198.18.10.10/32 ", delta.IPv4Rules, StringComparison.Ordinal);
+        Assert.Contains($"-A {shard} -d 198.18.10.11/32 ", delta.IPv4Rules, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, delta.IPv6Rules);
     }
 
     [Fact]
