@@ -133,6 +133,36 @@ public abstract class NetfilterNodeTests
     }
 
     [KernelFact]
+    public void ApplyIncrementally_RandomClusters_StateEqualsFreshFullApply()
+    {
+        // Unrelated random clusters one after the other: every delta is large (sets, chains and maps come and go), and
+        // after each the kernel must hold exactly what a fresh full apply of the same ruleset gives.
+        using var incremental = NetworkNamespace.Create("npinc" + Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6]);
+        using var fresh = NetworkNamespace.Create("npfresh" + Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6]);
+        var backend = new NetfilterBackend(Engine, incremental);
+        var node = new NetfilterNodeOptions([IPNetwork.Parse("10.0.0.0/8"), IPNetwork.Parse("fd00::/8")], [IPAddress.Parse("10.255.255.254")], false);
+        var failures = new List<string>();
+        var modes = new List<NetfilterApplyMode>();
+        for (var seed = 1; seed <= 8; seed++)
+        {
+            var ruleset = NetfilterBackend.Render(Engine, Compile(RandomCluster.Create(seed)), seed % 3 == 0 ? node with { FailOpen = true } : node);
+            modes.Add(backend.Apply(ruleset));
+            var reference = new NetfilterBackend(Engine, fresh);
+            reference.Apply(ruleset);
+            if (reference.Listing() is var expected && backend.Listing() is var actual && expected != actual)
+            {
+                failures.Add($"seed {seed}: the state after the incremental apply differs from a fresh full apply:\n--- fresh\n{expected}\n--- incremental\n{actual}");
+            }
+
+            RemoveAll(Engine, fresh);
+        }
+
+        // Two seeds may render the same ruleset (Unchanged); no delta may have been refused (Full).
+        Assert.True(modes.Skip(1).All(m => m != NetfilterApplyMode.Full) && modes.Count(m => m == NetfilterApplyMode.Incremental) >= 5, string.Join(", ", modes));
+        Assert.True(failures.Count == 0, string.Join("\n", failures.Take(2)));
+    }
+
+    [KernelFact]
     public void Apply_DeltaRefusedBecauseStateChangedUnderneath_FallsBackToFullApply()
     {
         using var ns = NetworkNamespace.Create("npinc" + Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.Next()))[..6]);
