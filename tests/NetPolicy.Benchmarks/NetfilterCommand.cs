@@ -22,7 +22,9 @@ namespace NetPolicy.Benchmarks;
 /// <c>ip netns add</c>), <c>nft</c>, <c>ipset</c>, <c>iptables-restore</c> and iproute2; it runs on its own (usually
 /// smaller) shape: a namespace <c>np-bench-PID</c> is created, <see cref="NftablesApplier.Apply"/> and
 /// <see cref="IptablesApplier.Apply"/> write the full artifacts, then each change moves one pod's <c>app</c> label to another app of its namespace or back
-/// (<see cref="PolicyCompilerSession.SetPod"/>), re-renders and re-applies. The namespace is always deleted.</remarks>
+/// (<see cref="PolicyCompilerSession.SetPod"/>), re-renders, times <c>DiffFrom</c> on its own and re-applies incrementally
+/// (the appliers diff against what they applied and write only the delta); at the end the last ruleset is applied once
+/// more in full (<c>ApplyFull</c>, the drift-repair path) for comparison. The namespace is always deleted.</remarks>
 [SupportedOSPlatform("linux")]
 internal static partial class NetfilterCommand
 {
@@ -122,24 +124,37 @@ internal static partial class NetfilterCommand
         var compile = new List<double>();
         var nftRender = new List<double>();
         var iptRender = new List<double>();
+        var nftDiff = new List<double>();
+        var iptDiff = new List<double>();
         var nftApply = new List<double>();
         var iptApply = new List<double>();
         for (var i = 0; i < changes; i++)
         {
             var changed = variants[i & 1];
             compile.Add(Time(() => policySet = session.SetPod(changed).ThrowIfErrors()));
-            var previousNft = nft.Text;
+            var previousNft = nft;
             var previousIpt = ipt;
             nftRender.Add(Time(() => nft = NftablesRenderer.Render(policySet)));
             iptRender.Add(Time(() => ipt = IptablesRenderer.Render(policySet)));
-            nftApply.Add(Time(() => nftApplier.Apply(nft)));
-            iptApply.Add(Time(() => iptApplier.Apply(ipt)));
-            Console.WriteLine(Invariant($"  change {i + 1}: {pod.Key} {Describe(pod, changed)}: SetPod {compile[^1]:N1} ms; nftables render {nftRender[^1]:N0} + apply {nftApply[^1]:N0} ms ({ChangedLines(previousNft, nft.Text)} lines differ); iptables render {iptRender[^1]:N0} + apply {iptApply[^1]:N0} ms ({ChangedLines(previousIpt.IpsetRestore + previousIpt.IPv4Rules + previousIpt.IPv6Rules, ipt.IpsetRestore + ipt.IPv4Rules + ipt.IPv6Rules)} lines differ)"));
+            NftablesRulesetDelta? nftDelta = null;
+            IptablesRulesetDelta? iptDelta = null;
+            nftDiff.Add(Time(() => nftDelta = nft.DiffFrom(previousNft)));
+            iptDiff.Add(Time(() => iptDelta = ipt.DiffFrom(previousIpt)));
+
+            // Apply computes the same delta again and writes only it (the applier knows what it applied).
+            var nftMode = NetPolicy.Loader.NetfilterApplyMode.Full;
+            var iptMode = NetPolicy.Loader.NetfilterApplyMode.Full;
+            nftApply.Add(Time(() => nftMode = nftApplier.Apply(nft)));
+            iptApply.Add(Time(() => iptMode = iptApplier.Apply(ipt)));
+            Console.WriteLine(Invariant($"  change {i + 1}: {pod.Key} {Describe(pod, changed)}: SetPod {compile[^1]:N1} ms; nftables render {nftRender[^1]:N0} + diff {nftDiff[^1]:N0} + apply {nftApply[^1]:N0} ms ({nftMode}: {nftDelta}, {Lines(nftDelta!.Text)} lines); iptables render {iptRender[^1]:N0} + diff {iptDiff[^1]:N0} + apply {iptApply[^1]:N0} ms ({iptMode}: {iptDelta}, {Lines(iptDelta!.IpsetRestore + iptDelta.IPv4Rules + iptDelta.IPv6Rules + iptDelta.IpsetCleanup)} lines)"));
         }
 
         if (changes > 0)
         {
-            Console.WriteLine(Invariant($"re-apply after one pod-label change (ms, median of {changes}): SetPod {Median(compile):N1}; nftables render {Median(nftRender):N0} + apply {Median(nftApply):N0}; iptables render {Median(iptRender):N0} + apply {Median(iptApply):N0}"));
+            Console.WriteLine(Invariant($"re-apply after one pod-label change (ms, median of {changes}): SetPod {Median(compile):N1}; nftables render {Median(nftRender):N0} + diff {Median(nftDiff):N0} + incremental apply {Median(nftApply):N0}; iptables render {Median(iptRender):N0} + diff {Median(iptDiff):N0} + incremental apply {Median(iptApply):N0}"));
+            var nftFull = Time(() => nftApplier.ApplyFull(nft));
+            var iptFull = Time(() => iptApplier.ApplyFull(ipt));
+            Console.WriteLine(Invariant($"the same ruleset re-applied in full (ApplyFull, the drift-repair path): nftables {nftFull:N0} ms, iptables+ipset {iptFull:N0} ms"));
         }
 
         var tables = ns.Run(() => Process(["nft", "list", "tables"]));

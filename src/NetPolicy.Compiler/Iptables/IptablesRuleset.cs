@@ -4,8 +4,9 @@ namespace NetPolicy.Compiler.Iptables;
 /// <c>iptables-restore --noflush</c> file per address family.</summary>
 /// <remarks>
 /// Every chain is named <c>NP-…</c> and every set <c>NP-…</c>; the rule files declare each of our chains with a
-/// <c>:</c> line, so a <c>--noflush</c> restore flushes and replaces those chains only. The hook
-/// <c>-A FORWARD -j NP-FORWARD</c> is not in the files: the applier inserts it idempotently.
+/// <c>:</c> line, so a <c>--noflush</c> restore flushes and replaces those chains only. The hooks
+/// <c>-A FORWARD -j NP-FORWARD</c> and <c>-A OUTPUT -j NP-OUTPUT</c> are not in the files: the applier inserts them
+/// idempotently. <see cref="DiffFrom"/> gives the commands that turn an applied ruleset into this one.
 /// </remarks>
 /// <param name="IpsetRestore">Gets the text for <c>ipset restore</c>: creates every set (if missing) and replaces its members through a temporary set and <c>swap</c>.</param>
 /// <param name="IPv4Rules">Gets the text for <c>iptables-restore --noflush</c>.</param>
@@ -18,6 +19,13 @@ public sealed record IptablesRuleset(string IpsetRestore, string IPv4Rules, stri
     /// <summary>The name of the dispatch chain hooked from <c>FORWARD</c>.</summary>
     public const string ForwardChain = "NP-FORWARD";
 
+    /// <summary>The name of the chain hooked from <c>OUTPUT</c>: packets the node itself sends to pods.</summary>
+    public const string OutputChain = "NP-OUTPUT";
+
+    /// <summary>The name of the chain both <see cref="ForwardChain"/> and <see cref="OutputChain"/> jump to for the
+    /// receiving pod: fail closed, the host-address exemption and the ingress dispatch.</summary>
+    public const string ToPodChain = "NP-TO-POD";
+
     /// <summary>The longest chain name iptables accepts.</summary>
     public const int MaxChainNameLength = 28;
 
@@ -26,4 +34,16 @@ public sealed record IptablesRuleset(string IpsetRestore, string IPv4Rules, stri
 
     /// <summary>The most ports (a range counts as two) one <c>-m multiport</c> match takes.</summary>
     public const int MaxMultiportSlots = 15;
+
+    /// <summary>Computes the commands that turn <paramref name="previous"/> (applied) into this ruleset.</summary>
+    /// <param name="previous">The ruleset that is applied.</param>
+    /// <returns>The delta: new sets, member additions and deletions of changed sets, the changed, new and deleted chains
+    /// per family, and the sets to destroy once no rule refers to them.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="previous"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">A ruleset is not in the renderer's format.</exception>
+    public IptablesRulesetDelta DiffFrom(IptablesRuleset previous)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        return IptablesRulesetDelta.Compute(previous, this);
+    }
 }

@@ -9,19 +9,31 @@ namespace NetPolicy.Loader.Iptables;
 /// <summary>Applies <see cref="IptablesRuleset"/> files with the stock tools (<c>ipset</c>, <c>iptables-restore</c>,
 /// <c>ip6tables-restore</c>) in a network namespace or the current one, and removes them again.</summary>
 /// <remarks>
-/// <para>Only chains named <c>NP-FORWARD</c>, <c>NP-IN-n</c> and <c>NP-EG-n</c>, sets named <c>NP-PSn-v4|v6-ip|net</c>
-/// and the hook rule <c>-A FORWARD -j NP-FORWARD</c> are ever written or deleted; every other chain, rule and set is left alone.</para>
-/// <para>An apply runs <c>ipset restore</c>, then for each family <c>iptables-restore --test --noflush</c> and
-/// <c>iptables-restore --noflush</c> (one transaction that also deletes our chains the new files no longer declare),
-/// inserts the hook at the top of <c>FORWARD</c> unless it is there, and destroys our sets the new files no longer create.</para>
+/// <para>Only chains named <c>NP-FORWARD</c>, <c>NP-OUTPUT</c>, <c>NP-TO-POD</c>, <c>NP-IN-n</c>, <c>NP-EG-n</c>,
+/// <c>NP-FE-hash</c> and <c>NP-TP-hash</c> (dispatch shards), sets
+/// named <c>NP-PSn-v4|v6-ip|net</c>, <c>NP-EP-v4|v6-ip</c> and <c>NP-NPhash-v4|v6-ipport</c>, and the hook rules
+/// <c>-A FORWARD -j NP-FORWARD</c> and <c>-A OUTPUT -j NP-OUTPUT</c> are ever written or deleted; every other chain,
+/// rule and set is left alone.</para>
+/// <para>A full apply (<see cref="ApplyFull"/>) runs <c>ipset restore</c> (every set rebuilt through a temporary set and
+/// swapped in), then for each family <c>iptables-restore --test --noflush</c> and <c>iptables-restore --noflush</c> (one
+/// transaction that also deletes our chains the new files no longer declare), inserts the hooks at the top of
+/// <c>FORWARD</c> and <c>OUTPUT</c> unless they are there, and destroys our sets the new files no longer create.</para>
+/// <para><see cref="Apply"/> is incremental once this applier has applied a ruleset: it writes only
+/// <see cref="IptablesRuleset.DiffFrom"/> (member <c>add</c>/<c>del</c> lines of changed sets, new sets, and per family one
+/// validated <c>--noflush</c> transaction of the changed chains), so one pod event costs what changed, not the whole
+/// ruleset. The ipset part is not one transaction (ipset has none), but every line is idempotent (<c>-exist</c>), and
+/// the rules that use a set are written after its members.</para>
 /// <para>Needs root (CAP_NET_ADMIN), the ipset and iptables packages (nf_tables or legacy backend) and, for a named
 /// namespace, iproute2's <c>ip</c>.</para>
 /// </remarks>
 public sealed partial class IptablesApplier
 {
     private static readonly string[] s_extraPath = ["/usr/local/sbin", "/usr/sbin", "/sbin"];
+    private static readonly (string Builtin, string Chain)[] s_hooks = [("FORWARD", IptablesRuleset.ForwardChain), ("OUTPUT", IptablesRuleset.OutputChain)];
 
     private readonly string? _namespace;
+    private readonly Lock _gate = new();
+    private IptablesRuleset? _applied;
 
     /// <summary>Initializes an applier for the current network namespace.</summary>
     public IptablesApplier()
@@ -37,14 +49,84 @@ public sealed partial class IptablesApplier
         _namespace = networkNamespace.Name;
     }
 
-    /// <summary>Applies the sets and rules of <paramref name="ruleset"/>, replacing what an earlier apply wrote.</summary>
+    /// <summary>Gets the ruleset this applier applied last, or <see langword="null"/> when it has applied none (or removed it).</summary>
+    public IptablesRuleset? AppliedRuleset
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _applied;
+            }
+        }
+    }
+
+    /// <summary>Applies <paramref name="ruleset"/>: only what differs from <see cref="AppliedRuleset"/> when this applier
+    /// applied one, otherwise in full (<see cref="ApplyFull"/>).</summary>
+    /// <param name="ruleset">The rendered files.</param>
+    /// <returns>Whether the apply was full, incremental or found nothing to change.</returns>
+    /// <remarks>When the kernel refuses the delta (our objects were changed underneath, for example), the applier forgets
+    /// what it applied and applies <paramref name="ruleset"/> in full.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="ruleset"/> is <see langword="null"/>.</exception>
+    /// <exception cref="KernelOperationException">A tool is missing (<see cref="KernelOperationException.Errno"/> 2, the
+    /// message names it) or refused its input (<see cref="KernelOperationException.Errno"/> 22, the message quotes the refused line).</exception>
+    public NetfilterApplyMode Apply(IptablesRuleset ruleset)
+    {
+        ArgumentNullException.ThrowIfNull(ruleset);
+        var previous = AppliedRuleset;
+        if (previous is not null)
+        {
+            IptablesRulesetDelta delta;
+            try
+            {
+                delta = ruleset.DiffFrom(previous);
+            }
+            catch (ArgumentException)
+            {
+                // Files not in the renderer's format (written by hand) have no delta: they are applied whole.
+                ApplyFull(ruleset);
+                return NetfilterApplyMode.Full;
+            }
+
+            if (delta.IsEmpty)
+            {
+                return NetfilterApplyMode.Unchanged;
+            }
+
+            try
+            {
+                ApplyDelta(delta, ruleset);
+                return NetfilterApplyMode.Incremental;
+            }
+            catch (KernelOperationException deltaError)
+            {
+                Forget();
+                try
+                {
+                    ApplyFull(ruleset);
+                }
+                catch (KernelOperationException fullError)
+                {
+                    throw new KernelOperationException($"{fullError.Message} (a full apply, after the incremental apply was refused: {deltaError.Message})", fullError.Operation, fullError.Errno, fullError);
+                }
+
+                return NetfilterApplyMode.Full;
+            }
+        }
+
+        ApplyFull(ruleset);
+        return NetfilterApplyMode.Full;
+    }
+
+    /// <summary>Applies the sets and rules of <paramref name="ruleset"/> in full, replacing what an earlier apply wrote.</summary>
     /// <param name="ruleset">The rendered files.</param>
     /// <exception cref="ArgumentNullException"><paramref name="ruleset"/> is <see langword="null"/>.</exception>
     /// <exception cref="KernelOperationException">A tool is missing (<see cref="KernelOperationException.Errno"/> 2, the
     /// message names it) or refused its input (<see cref="KernelOperationException.Errno"/> 22, the message quotes the refused line).</exception>
-    public void Apply(IptablesRuleset ruleset)
+    public void ApplyFull(IptablesRuleset ruleset)
     {
         ArgumentNullException.ThrowIfNull(ruleset);
+        Forget();
         if (ruleset.IpsetRestore.Length > 0)
         {
             Run("ipset", ["restore"], ruleset.IpsetRestore);
@@ -57,10 +139,7 @@ public sealed partial class IptablesApplier
             var input = WithDeletedChains(rules, stale);
             Run(restore, ["--test", "--noflush"], input);
             Run(restore, ["--noflush"], input);
-            if (!TryRun(tool, ["-C", "FORWARD", "-j", IptablesRuleset.ForwardChain]))
-            {
-                Run(tool, ["-I", "FORWARD", "1", "-j", IptablesRuleset.ForwardChain]);
-            }
+            EnsureHooks(tool, declared);
         }
 
         var created = CreateLine().Matches(ruleset.IpsetRestore).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
@@ -68,17 +147,74 @@ public sealed partial class IptablesApplier
         {
             Run("ipset", ["destroy", set]);
         }
+
+        lock (_gate)
+        {
+            _applied = ruleset;
+        }
+    }
+
+    private void ApplyDelta(IptablesRulesetDelta delta, IptablesRuleset ruleset)
+    {
+        if (delta.IpsetRestore.Length > 0)
+        {
+            Run("ipset", ["restore"], delta.IpsetRestore);
+        }
+
+        foreach (var ((restore, _, tool, rules), input) in Families(ruleset).Zip([delta.IPv4Rules, delta.IPv6Rules]))
+        {
+            if (input.Length > 0)
+            {
+                Run(restore, ["--test", "--noflush"], input);
+                Run(restore, ["--noflush"], input);
+            }
+
+            EnsureHooks(tool, ChainLine().Matches(rules).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal));
+        }
+
+        if (delta.IpsetCleanup.Length > 0)
+        {
+            Run("ipset", ["restore"], delta.IpsetCleanup);
+        }
+
+        lock (_gate)
+        {
+            _applied = ruleset;
+        }
+    }
+
+    private void EnsureHooks(string tool, HashSet<string> declared)
+    {
+        foreach (var (builtin, chain) in s_hooks)
+        {
+            if (declared.Contains(chain) && !TryRun(tool, ["-C", builtin, "-j", chain]))
+            {
+                Run(tool, ["-I", builtin, "1", "-j", chain]);
+            }
+        }
+    }
+
+    private void Forget()
+    {
+        lock (_gate)
+        {
+            _applied = null;
+        }
     }
 
     /// <summary>Removes the hook, our chains and our sets; does nothing where nothing of ours is left.</summary>
     /// <exception cref="KernelOperationException">A tool is missing or failed.</exception>
     public void Remove()
     {
+        Forget();
         foreach (var (restore, save, tool, _) in Families(null))
         {
-            while (TryRun(tool, ["-C", "FORWARD", "-j", IptablesRuleset.ForwardChain]))
+            foreach (var (builtin, chain) in s_hooks)
             {
-                Run(tool, ["-D", "FORWARD", "-j", IptablesRuleset.ForwardChain]);
+                while (TryRun(tool, ["-C", builtin, "-j", chain]))
+                {
+                    Run(tool, ["-D", builtin, "-j", chain]);
+                }
             }
 
             var chains = OurChains(save);
@@ -136,10 +272,13 @@ public sealed partial class IptablesApplier
                 items.Add(new DriftItem(DriftKind.Extra, "chain", chain, tool));
             }
 
-            var hook = "-A FORWARD -j " + IptablesRuleset.ForwardChain;
-            if (expected.ContainsKey(IptablesRuleset.ForwardChain) && !saved.Split('\n').Any(l => l.TrimEnd() == hook))
+            foreach (var (builtin, chain) in s_hooks)
             {
-                items.Add(new DriftItem(DriftKind.Missing, "hook", "FORWARD", $"{tool}: {hook}"));
+                var hook = $"-A {builtin} -j {chain}";
+                if (expected.ContainsKey(chain) && !saved.Split('\n').Any(l => l.TrimEnd() == hook))
+                {
+                    items.Add(new DriftItem(DriftKind.Missing, "hook", builtin, $"{tool}: {hook}"));
+                }
             }
         }
 
@@ -172,7 +311,7 @@ public sealed partial class IptablesApplier
     }
 
     /// <summary>Checks for drift (<see cref="Check"/>) and, only when some is found, applies <paramref name="ruleset"/> again
-    /// (<see cref="Apply"/>: one <c>ipset restore</c> with swaps and one <c>iptables-restore --noflush</c> transaction per family).</summary>
+    /// in full (<see cref="ApplyFull"/>: one <c>ipset restore</c> with swaps and one <c>iptables-restore --noflush</c> transaction per family).</summary>
     /// <param name="ruleset">The rendered files that should be in force.</param>
     /// <returns><see langword="true"/> when drift was found and the ruleset re-applied; <see langword="false"/> when nothing differed.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="ruleset"/> is <see langword="null"/>.</exception>
@@ -184,7 +323,7 @@ public sealed partial class IptablesApplier
             return false;
         }
 
-        Apply(ruleset);
+        ApplyFull(ruleset);
         return true;
     }
 
@@ -287,7 +426,8 @@ public sealed partial class IptablesApplier
         return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(s => OurSet().IsMatch(s)).Order(StringComparer.Ordinal)];
     }
 
-    internal static bool IsOurChain(string name) => name == IptablesRuleset.ForwardChain || OurChain().IsMatch(name);
+    internal static bool IsOurChain(string name) =>
+        name is IptablesRuleset.ForwardChain or IptablesRuleset.OutputChain or IptablesRuleset.ToPodChain || OurChain().IsMatch(name);
 
     /// <summary>Adds <c>:chain</c> (flush) and <c>-X chain</c> (delete) lines for <paramref name="chains"/> to a restore file.</summary>
     internal static string WithDeletedChains(string rules, List<string> chains)
@@ -415,13 +555,13 @@ public sealed partial class IptablesApplier
     [GeneratedRegex(@"^:(NP-[A-Za-z0-9-]+) ", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
     private static partial Regex ChainLine();
 
-    [GeneratedRegex(@"^NP-(IN|EG)-[0-9]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^NP-((IN|EG)-[0-9]+|(FE|TP)-[0-9a-f]{8})$", RegexOptions.CultureInvariant)]
     private static partial Regex OurChain();
 
-    [GeneratedRegex(@"^NP-PS[0-9]+-v[46]-(ip|net)(-tmp)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^NP-(PS[0-9]+-v[46]-(ip|net)|EP-v[46]-ip|NP[0-9a-f]{8}-v[46]-ipport)(-tmp)?$", RegexOptions.CultureInvariant)]
     private static partial Regex OurSet();
 
-    [GeneratedRegex(@"^create (NP-PS[0-9]+-v[46]-(?:ip|net)) ", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^create (NP-(?:PS[0-9]+-v[46]-(?:ip|net)|EP-v[46]-ip|NP[0-9a-f]{8}-v[46]-ipport)) ", RegexOptions.Multiline | RegexOptions.CultureInvariant)]
     private static partial Regex CreateLine();
 
     [GeneratedRegex(@"--comment ""?np:([0-9a-f]{8})""?(?: |$)", RegexOptions.CultureInvariant)]

@@ -127,6 +127,55 @@ public sealed class NetworkLab : IAsyncDisposable
         }
     }
 
+    /// <summary>Probes whether a TCP connection from the node namespace itself (as a kubelet probe is) to a pod gets through;
+    /// its source is the node's address on the pod's host interface (<see cref="GatewayIPv4"/> or <see cref="GatewayIPv6"/>).</summary>
+    /// <param name="destination">A lab pod's address.</param>
+    /// <param name="port">The destination port.</param>
+    /// <param name="cancellationToken">Cancels the probe.</param>
+    /// <returns><see langword="true"/> when the pod accepted the connection.</returns>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is not a lab pod's address.</exception>
+    public async Task<bool> ProbeFromNodeAsync(IPAddress destination, int port, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentOutOfRangeException.ThrowIfLessThan(port, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        var target = _endpoints.Values.FirstOrDefault(e => e.Addresses.Contains(destination))
+            ?? throw new ArgumentException($"{destination} is not the address of a lab pod; a lab only sends to its own pods.", nameof(destination));
+        await EnsureServerAsync(target, LabProtocol.Tcp, port, destination.AddressFamily).ConfigureAwait(false);
+        for (var attempt = 0; ; attempt++)
+        {
+            if (await ConnectFromNodeAsync(destination, port, cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            if (attempt >= _options.DeniedRetries)
+            {
+                return false;
+            }
+        }
+    }
+
+    private async Task<bool> ConnectFromNodeAsync(IPAddress destination, int port, CancellationToken cancellationToken)
+    {
+        using var socket = await Node.RunAsync(() => new Socket(destination.AddressFamily, SocketType.Stream, ProtocolType.Tcp)).ConfigureAwait(false);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ProbeTimeout);
+        try
+        {
+            await socket.ConnectAsync(new IPEndPoint(destination, port), timeout.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Probes every ordered pair of pods on one port, in parallel; a pod's connection to itself counts as allowed
     /// (it never leaves the pod), and a pair without a common address family as denied.</summary>
     /// <param name="pods">The pods, in matrix order.</param>

@@ -9,16 +9,19 @@ namespace NetPolicy.Loader.Nftables;
 
 /// <summary>Applies rendered nftables rulesets with the stock <c>nft</c> tool, in the current network namespace or a named one.</summary>
 /// <remarks>
-/// <para><see cref="Apply"/> first validates the file (<c>nft -c -f -</c>), then applies it (<c>nft -f -</c>) as one
+/// <para><see cref="ApplyFull"/> first validates the file (<c>nft -c -f -</c>), then applies it (<c>nft -f -</c>) as one
 /// transaction: the ruleset deletes and recreates its own table, so an apply replaces the previous one atomically and a
-/// refused file changes nothing. Only the ruleset's own <c>inet</c> table is ever created, replaced or deleted.</para>
+/// refused file changes nothing. <see cref="Apply"/> does the same with <see cref="NftablesRuleset.DiffFrom"/> once this
+/// applier has applied a ruleset to the table: one validated transaction of element additions and deletions and
+/// replaced chains, so a pod event costs what changed. Only the ruleset's own <c>inet</c> table is ever created,
+/// replaced or deleted.</para>
 /// <para>Requires <c>nft</c> (nftables 0.9.3 or later) and CAP_NET_ADMIN; a named namespace also needs iproute2's <c>ip</c>
 /// (the tool runs as <c>ip netns exec NAME nft ...</c>).</para>
 /// </remarks>
 public sealed partial class NftablesApplier
 {
     private readonly string? _namespaceName;
-    private readonly Dictionary<string, (string Text, string Listing)> _baselines = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Text, Dictionary<string, List<string>> Blocks)> _baselines = new(StringComparer.Ordinal);
 
     /// <summary>Initializes an applier for the current network namespace or a named one.</summary>
     /// <param name="networkNamespace">The namespace to apply in, or <see langword="null"/> for the current one.</param>
@@ -27,20 +30,117 @@ public sealed partial class NftablesApplier
         _namespaceName = networkNamespace?.Name;
     }
 
-    /// <summary>Validates and applies a ruleset in one transaction, replacing the table it owns.</summary>
+    /// <summary>Validates and applies a ruleset in one transaction: only what differs from the ruleset this applier applied
+    /// to the same table before, otherwise in full (<see cref="ApplyFull"/>).</summary>
+    /// <param name="ruleset">The ruleset.</param>
+    /// <returns>Whether the apply was full, incremental or found nothing to change.</returns>
+    /// <remarks>When nft refuses the delta (the table was changed underneath, for example), the applier applies the
+    /// ruleset in full instead. After an incremental apply only the objects it wrote are listed again for the drift baseline.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="ruleset"/> is <see langword="null"/>.</exception>
+    /// <exception cref="KernelOperationException"><c>nft</c> (or <c>ip</c>) is missing, or nft refused the ruleset; the
+    /// message quotes the refused line and nft's error.</exception>
+    public NetfilterApplyMode Apply(NftablesRuleset ruleset)
+    {
+        ArgumentNullException.ThrowIfNull(ruleset);
+        (string Text, Dictionary<string, List<string>> Blocks) baseline;
+        bool known;
+        lock (_baselines)
+        {
+            known = _baselines.TryGetValue(ruleset.TableName, out baseline);
+        }
+
+        if (known)
+        {
+            NftablesRulesetDelta delta;
+            try
+            {
+                delta = ruleset.DiffFrom(new NftablesRuleset { TableName = ruleset.TableName, Text = baseline.Text });
+            }
+            catch (ArgumentException)
+            {
+                // A ruleset not in the renderer's format (written by hand) has no delta: it is applied whole.
+                ApplyFull(ruleset);
+                return NetfilterApplyMode.Full;
+            }
+
+            if (delta.IsEmpty)
+            {
+                return NetfilterApplyMode.Unchanged;
+            }
+
+            if (!delta.IsFullReplacement)
+            {
+                try
+                {
+                    Run(["-c", "-f", "-"], delta.Text, "validating the delta of", ruleset.TableName);
+                    Run(["-f", "-"], delta.Text, "applying the delta of", ruleset.TableName);
+                    var blocks = new Dictionary<string, List<string>>(baseline.Blocks, StringComparer.Ordinal);
+                    foreach (var removed in delta.RemovedObjects)
+                    {
+                        blocks.Remove(removed);
+                    }
+
+                    foreach (var written in delta.WrittenObjects)
+                    {
+                        var space = written.IndexOf(' ', StringComparison.Ordinal);
+                        var listing = Run(["-s", "list", written[..space], "inet", ruleset.TableName, written[(space + 1)..]], null, "listing", ruleset.TableName);
+                        foreach (var (key, lines) in ParseListing(listing))
+                        {
+                            blocks[key] = lines;
+                        }
+                    }
+
+                    lock (_baselines)
+                    {
+                        _baselines[ruleset.TableName] = (ruleset.Text, blocks);
+                    }
+
+                    return NetfilterApplyMode.Incremental;
+                }
+                catch (KernelOperationException deltaError)
+                {
+                    Forget(ruleset.TableName);
+                    try
+                    {
+                        ApplyFull(ruleset);
+                    }
+                    catch (KernelOperationException fullError)
+                    {
+                        throw new KernelOperationException($"{fullError.Message} (a full apply, after the incremental apply was refused: {deltaError.Message})", fullError.Operation, fullError.Errno, fullError);
+                    }
+
+                    return NetfilterApplyMode.Full;
+                }
+            }
+        }
+
+        ApplyFull(ruleset);
+        return NetfilterApplyMode.Full;
+    }
+
+    /// <summary>Validates and applies a whole ruleset in one transaction, replacing the table it owns.</summary>
     /// <param name="ruleset">The ruleset.</param>
     /// <exception cref="ArgumentNullException"><paramref name="ruleset"/> is <see langword="null"/>.</exception>
     /// <exception cref="KernelOperationException"><c>nft</c> (or <c>ip</c>) is missing, or nft refused the ruleset; the
     /// message quotes the refused line and nft's error.</exception>
-    public void Apply(NftablesRuleset ruleset)
+    public void ApplyFull(NftablesRuleset ruleset)
     {
         ArgumentNullException.ThrowIfNull(ruleset);
+        Forget(ruleset.TableName);
         Run(["-c", "-f", "-"], ruleset.Text, "validating", ruleset.TableName);
         Run(["-f", "-"], ruleset.Text, "applying", ruleset.TableName);
         var listing = List(ruleset.TableName) ?? string.Empty;
         lock (_baselines)
         {
-            _baselines[ruleset.TableName] = (ruleset.Text, listing);
+            _baselines[ruleset.TableName] = (ruleset.Text, ParseListing(listing));
+        }
+    }
+
+    private void Forget(string tableName)
+    {
+        lock (_baselines)
+        {
+            _baselines.Remove(tableName);
         }
     }
 
@@ -67,7 +167,7 @@ public sealed partial class NftablesApplier
         var table = ruleset.TableName;
         var items = new List<DriftItem>();
         var actual = List(table);
-        (string Text, string Listing) baseline;
+        (string Text, Dictionary<string, List<string>> Blocks) baseline;
         bool known;
         lock (_baselines)
         {
@@ -84,14 +184,14 @@ public sealed partial class NftablesApplier
         }
         else
         {
-            Compare(ParseListing(baseline.Listing), ParseListing(actual), items);
+            Compare(baseline.Blocks, ParseListing(actual), items);
         }
 
         return new DriftReport(items);
     }
 
     /// <summary>Checks for drift (<see cref="Check"/>) and, only when some is found, applies the ruleset again
-    /// (<see cref="Apply"/>: one transaction that deletes and recreates the table).</summary>
+    /// in full (<see cref="ApplyFull"/>: one transaction that deletes and recreates the table).</summary>
     /// <param name="ruleset">The ruleset that should be in force.</param>
     /// <returns><see langword="true"/> when drift was found and the ruleset re-applied; <see langword="false"/> when nothing differed.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="ruleset"/> is <see langword="null"/>.</exception>
@@ -103,7 +203,7 @@ public sealed partial class NftablesApplier
             return false;
         }
 
-        Apply(ruleset);
+        ApplyFull(ruleset);
         return true;
     }
 
@@ -127,7 +227,7 @@ public sealed partial class NftablesApplier
         var blocks = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         List<string>? current = null;
         var depth = 0;
-        var pending = string.Empty;
+        var pending = new System.Text.StringBuilder();
         foreach (var raw in listing.Split('\n'))
         {
             var line = raw.Trim();
@@ -145,11 +245,13 @@ public sealed partial class NftablesApplier
             }
             else if (current is not null && depth + opens - closes >= 2)
             {
-                pending += pending.Length == 0 ? line : " " + line;
+                // A multi-line element list (100k elements in a dispatch map) is joined in one builder, never by
+                // concatenating strings, which is quadratic in the list's length.
+                (pending.Length == 0 ? pending : pending.Append(' ')).Append(line);
                 if (depth + opens - closes == 2)
                 {
-                    current.Add(pending);
-                    pending = string.Empty;
+                    current.Add(pending.ToString());
+                    pending.Clear();
                 }
             }
             else if (current is not null && depth + opens - closes == 1)
@@ -230,6 +332,7 @@ public sealed partial class NftablesApplier
         }
 
         // Declaring the table first makes the deletion succeed when it does not exist, in the same transaction.
+        Forget(tableName);
         Run(["-f", "-"], $"table inet {tableName}\ndelete table inet {tableName}\n", "removing", tableName);
     }
 

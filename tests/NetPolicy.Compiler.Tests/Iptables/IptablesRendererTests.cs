@@ -208,7 +208,7 @@ public sealed partial class IptablesRendererTests
             foreach (var line in ruleset.IpsetRestore.Split('\n'))
             {
                 var parts = line.Split(' ');
-                if (parts is ["add", var set, var member])
+                if (parts is ["add", var set, var member] && SetIdentity().IsMatch(set))
                 {
                     var name = set[..^"-tmp".Length];
                     members.TryAdd(name, []);
@@ -217,7 +217,7 @@ public sealed partial class IptablesRendererTests
             }
 
             var random = new Random(seed);
-            foreach (var (name, cidrs) in members)
+            foreach (var (name, cidrs) in members.Where(m => SetIdentity().IsMatch(m.Key)))
             {
                 var match = SetIdentity().Match(name);
                 var peers = policySet.PeerSets[int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)];
@@ -234,6 +234,172 @@ public sealed partial class IptablesRendererTests
         }
 
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(20)));
+    }
+
+    [Fact]
+    public void Render_EgressNamedPortWithTwoPorts_UsesOneHashIpPortSetInsteadOfARulePerPort()
+    {
+        var ruleset = IptablesRenderer.Render(Compile(NetfilterScenarios.NamedPortEgress()));
+
+        var create = Assert.Single(ruleset.IpsetRestore.Split('\n'), l => l.StartsWith("create NP-NP", StringComparison.Ordinal) && !l.Contains("-tmp", StringComparison.Ordinal));
+        var name = create.Split(' ')[1];
+        Assert.Matches("^NP-NP[0-9a-f]{8}-v4-ipport$", name);
+        Assert.Contains(" hash:ip,port family inet ", create, StringComparison.Ordinal);
+        var members = ruleset.IpsetRestore.Split('\n').Where(l => l.StartsWith($"add {name}-tmp ", StringComparison.Ordinal)).Select(l => l.Split(' ')[2]).ToList();
+        Assert.Equal(["198.18.11.10,tcp:80", "198.18.11.11,tcp:81", "198.18.11.12,tcp:80"], members);
+        Assert.Contains($"-m set --match-set {name} dst,dst -m comment", ruleset.IPv4Rules, StringComparison.Ordinal);
+        Assert.DoesNotContain("--dport", ruleset.IPv4Rules, StringComparison.Ordinal);
+        Assert.DoesNotContain("NP-NP", ruleset.IPv6Rules, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_RandomClustersWithNamedPortSets_StayDeterministicAndWithinNameLimits()
+    {
+        var sets = 0;
+        for (var seed = 1; seed <= 40; seed++)
+        {
+            var ruleset = IptablesRenderer.Render(Compile(RandomCluster.Create(seed)));
+            foreach (Match set in SetName().Matches(ruleset.IpsetRestore))
+            {
+                Assert.True(set.Groups[1].Value.Length + "-tmp".Length <= IptablesRuleset.MaxSetNameLength, set.Value);
+                sets += set.Groups[1].Value.StartsWith("NP-NP", StringComparison.Ordinal) ? 1 : 0;
+            }
+
+            Assert.Equal(ruleset, IptablesRenderer.Render(Compile(RandomCluster.Create(seed))));
+        }
+
+        Assert.True(sets > 0, "no random cluster has an egress named port with two ports; the test proves nothing");
+    }
+
+    [Fact]
+    public void Render_PodCidrs_FailClosedOnAddressesWithoutEndpointUnlessFailOpen()
+    {
+        var policySet = Compile(NetpolModel.IPv4.Snapshot(Netpol.Policy("x", "deny-ingress").Ingress()));
+        var closed = new IptablesRenderOptions { PodCidrs = [IPNetwork.Parse("198.18.0.0/16")] };
+        var open = new IptablesRenderOptions { PodCidrs = [IPNetwork.Parse("198.18.0.0/16")], FailOpen = true };
+
+        var closedRules = IptablesRenderer.Render(policySet, closed);
+        var openRules = IptablesRenderer.Render(policySet, open);
+
+        Assert.Contains("-A NP-FORWARD -s 198.18.0.0/16 -m set ! --match-set NP-EP-v4-ip src -m comment", closedRules.IPv4Rules, StringComparison.Ordinal);
+        Assert.Contains("-A NP-TO-POD -d 198.18.0.0/16 -m set ! --match-set NP-EP-v4-ip dst -m comment", closedRules.IPv4Rules, StringComparison.Ordinal);
+        var members = closedRules.IpsetRestore.Split('\n').Where(l => l.StartsWith("add NP-EP-v4-ip-tmp ", StringComparison.Ordinal)).Select(l => l.Split(' ')[2]).ToList();
+        Assert.Equal(NetpolModel.AllPods.Select(NetpolModel.IPv4Of).Select(a => a.ToString()).Order(StringComparer.Ordinal), members.Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("NP-EP", closedRules.IPv6Rules, StringComparison.Ordinal);
+        Assert.DoesNotContain("NP-EP", openRules.IpsetRestore + openRules.IPv4Rules, StringComparison.Ordinal);
+        Assert.Equal(IptablesRenderer.Render(policySet), openRules);
+    }
+
+    [Fact]
+    public void Render_HostAddresses_SkipIngressPolicyInToPodBeforeTheDispatch()
+    {
+        var policySet = Compile(NetpolModel.IPv4.Snapshot(Netpol.Policy("x", "deny-ingress").Ingress()));
+
+        var rules = IptablesRenderer.Render(policySet, new IptablesRenderOptions { HostAddresses = [IPAddress.Parse("::ffff:198.19.255.254")] }).IPv4Rules;
+
+        var lines = rules.Split('\n').Where(l => l.StartsWith("-A NP-TO-POD ", StringComparison.Ordinal)).ToList();
+        Assert.StartsWith("-A NP-TO-POD -s 198.19.255.254/32 -m comment", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith("-j RETURN", lines[0], StringComparison.Ordinal);
+        Assert.Equal(["-A NP-TO-POD -d 198.18.10.0/24"], lines.Skip(1).Select(l => l[..l.IndexOf(" -m comment", StringComparison.Ordinal)]));
+        var shard = "NP-TP-" + IptablesRenderer.Hash("198.18.10.0/24");
+        Assert.EndsWith("-j " + shard, lines[1], StringComparison.Ordinal);
+        Assert.Contains($"-A {shard} -d 198.18.10.10/32 -m comment --comment np:", rules, StringComparison.Ordinal);
+        Assert.Contains("-A NP-OUTPUT -m comment --comment np:", rules, StringComparison.Ordinal);
+        Assert.Contains("-j NP-TO-POD\n", rules, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0/0")]
+    [InlineData("::/0")]
+    public void Render_PodCidrOfLengthZero_ThrowsArgumentException(string cidr)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => IptablesRenderer.Render(Compile(NetpolModel.IPv4.Snapshot()), new IptablesRenderOptions { PodCidrs = [IPNetwork.Parse(cidr)] }));
+
+        Assert.StartsWith($"IptablesRenderOptions.PodCidrs holds '{cidr}': a pod CIDR of length 0", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_DefaultHostAddresses_ThrowsArgumentException()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => IptablesRenderer.Render(Compile(NetpolModel.IPv4.Snapshot()), new IptablesRenderOptions { HostAddresses = default }));
+
+        Assert.StartsWith("IptablesRenderOptions.HostAddresses is a default ImmutableArray; use [] for none.", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DiffFrom_SameRuleset_IsEmpty()
+    {
+        var ruleset = IptablesRenderer.Render(Compile(NetfilterScenarios.NamedPortEgress()));
+
+        var delta = ruleset.DiffFrom(IptablesRenderer.Render(Compile(NetfilterScenarios.NamedPortEgress())));
+
+        Assert.True(delta.IsEmpty);
+        Assert.Equal("set members +0 -0, chains written 0, deleted 0", delta.ToString());
+    }
+
+    [Fact]
+    public void DiffFrom_PodLeavesPeerSet_DeletesOneMemberAndWritesNoChain()
+    {
+        var policy = Netpol.Policy("x", "from-web").Ingress(Netpol.IngressRule([Netpol.Peer(podSelector: Netpol.Labels("app", "web"), namespaceSelector: Netpol.Everything())]));
+        var modelA = NetpolModel.IPv4.WithPodLabel("y/a", "app", "web").WithPodLabel("y/b", "app", "web");
+        var modelB = NetpolModel.IPv4.WithPodLabel("y/a", "app", "web").WithPodLabel("y/b", "app", "db");
+        var a = Compile(modelA.Snapshot(policy));
+        var b = new PolicyCompiler().Compile(modelB.Snapshot(policy), a).ThrowIfErrors();
+
+        var delta = IptablesRenderer.Render(b).DiffFrom(IptablesRenderer.Render(a));
+
+        Assert.Matches("^del NP-PS[0-9]+-v4-ip 198.18.11.11 -exist\n$", delta.IpsetRestore);
+        Assert.Equal(string.Empty, delta.IPv4Rules + delta.IPv6Rules + delta.IpsetCleanup);
+        Assert.Equal(1, delta.MembersDeleted);
+    }
+
+    [Fact]
+    public void DiffFrom_PodBecomesIsolated_RewritesOnlyTheDispatchChainAndCreatesItsRuleChain()
+    {
+        var a = Compile(NetpolModel.IPv4.Snapshot(Netpol.Policy("x", "deny-ingress", Netpol.Labels("pod", "a")).Ingress()));
+        var b = new PolicyCompiler().Compile(NetpolModel.IPv4.Snapshot(Netpol.Policy("x", "deny-ingress", Netpol.Labels("pod", "a")).Ingress(), Netpol.Policy("y", "deny-egress").Egress()), a).ThrowIfErrors();
+        var ra = IptablesRenderer.Render(a);
+        var rb = IptablesRenderer.Render(b);
+
+        var forward = rb.DiffFrom(ra);
+        var backward = ra.DiffFrom(rb);
+
+        var egressChain = Regex.Match(rb.IPv4Rules, "^:(NP-EG-[0-9]+) ", RegexOptions.Multiline).Groups[1].Value;
+        var shard = "NP-FE-" + IptablesRenderer.Hash("198.18.11.0/24");
+        Assert.Equal(4, forward.ChainsWritten); // IPv4: NP-FORWARD (one prefix rule more), the shard and the rule chain; IPv6: the rule chain
+        Assert.StartsWith($"*filter\n:NP-FORWARD - [0:0]\n:{shard} - [0:0]\n:{egressChain} - [0:0]\n-A NP-FORWARD ", forward.IPv4Rules, StringComparison.Ordinal);
+        Assert.DoesNotContain("NP-TO-POD - [0:0]", forward.IPv4Rules, StringComparison.Ordinal);
+        Assert.EndsWith($"-A {egressChain} -m comment --comment np:{IptablesRenderer.Hash($"-A {egressChain} -j DROP")} -j DROP\nCOMMIT\n", forward.IPv4Rules, StringComparison.Ordinal);
+        Assert.Equal(3, backward.ChainsDeleted); // the shard and the rule chain, the rule chain in both families
+        Assert.EndsWith($"-X {shard}\n-X {egressChain}\nCOMMIT\n", backward.IPv4Rules, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, forward.IpsetRestore + backward.IpsetRestore);
+    }
+
+    [Fact]
+    public void DiffFrom_PodJoinsRuleSet_RewritesOnlyItsDispatchShard()
+    {
+        var a = Compile(NetpolModel.IPv4.Snapshot(Netpol.Policy("x", "deny", Netpol.Labels("pod", "a")).Ingress()));
+        var b = new PolicyCompiler().Compile(NetpolModel.IPv4.WithPodLabel("x/b", "pod", "a").Snapshot(Netpol.Policy("x", "deny", Netpol.Labels("pod", "a")).Ingress()), a).ThrowIfErrors();
+
+        var delta = IptablesRenderer.Render(b).DiffFrom(IptablesRenderer.Render(a));
+
+        var shard = "NP-TP-" + IptablesRenderer.Hash("198.18.10.0/24");
+        Assert.Equal(1, delta.ChainsWritten);
+        Assert.StartsWith($"*filter\n:{shard} - [0:0]\n-A {shard} -d 198.18.10.10/32 ", delta.IPv4Rules, StringComparison.Ordinal);
+        Assert.Contains($"-A {shard} -d 198.18.10.11/32 ", delta.IPv4Rules, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, delta.IPv6Rules);
+    }
+
+    [Fact]
+    public void DiffFrom_NamedPortSetGone_DestroysItAfterTheRules()
+    {
+        var a = Compile(NetfilterScenarios.NamedPortEgress());
+        var b = new PolicyCompiler().Compile(NetpolModel.IPv4.Snapshot(), a).ThrowIfErrors();
+
+        var delta = IptablesRenderer.Render(b).DiffFrom(IptablesRenderer.Render(a));
+
+        Assert.Matches("^destroy NP-NP[0-9a-f]{8}-v4-ipport\n$", delta.IpsetCleanup);
+        Assert.Contains("-X NP-EG-", delta.IPv4Rules, StringComparison.Ordinal);
     }
 
     private static IEnumerable<IPAddress> Probes(CompiledPolicySet policySet, AddressFamily family, Random random)
@@ -271,6 +437,12 @@ public sealed partial class IptablesRendererTests
         var denyIngress = NetpolModel.IPv4.Snapshot(Netpol.Policy("x", "deny-ingress").Ingress());
         return new(StringComparer.Ordinal)
         {
+            ["fail-closed-host-addresses"] = (NetpolModel.DualStack.Snapshot(Netpol.Policy("x", "deny-ingress").Ingress()), new IptablesRenderOptions
+            {
+                PodCidrs = [.. NetfilterScenarios.PodCidrs],
+                HostAddresses = [IPAddress.Parse("198.19.255.254"), IPAddress.Parse("fd00:198::fffe:fffe")],
+            }),
+            ["named-port-egress"] = (NetfilterScenarios.NamedPortEgress(), null),
             ["deny-ingress"] = (denyIngress, null),
             ["deny-ingress-strict"] = (denyIngress, new IptablesRenderOptions { ConntrackMode = IptablesConntrackMode.Strict }),
             ["ipblock-except-port-ranges"] = (NetpolModel.IPv4.Snapshot(

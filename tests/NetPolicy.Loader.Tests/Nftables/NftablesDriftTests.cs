@@ -37,11 +37,11 @@ public sealed class NftablesDriftTests
         Assert.True(await lab.ProbeAsync("y/a", server, LabProtocol.Tcp, 80));
         Assert.False(await lab.ProbeAsync("z/a", server, LabProtocol.Tcp, 80));
 
-        // Tamper: delete the ingress dispatch rule of our base chain, add a rule to it, flush our peer set; and add a
+        // Tamper: delete the ingress dispatch rule (in to-pod, which the base chains jump to), add a rule to the base chain, flush our peer set; and add a
         // chain and a rule to the foreign table.
-        var listing = Exec("nft", "-a", "list", "chain", "inet", "netpolicy", "forward");
+        var listing = Exec("nft", "-a", "list", "chain", "inet", "netpolicy", "to-pod");
         var handle = Regex.Match(listing, @"ip daddr vmap @ingress-dispatch-v4 # handle (\d+)").Groups[1].Value;
-        Exec("nft", "delete", "rule", "inet", "netpolicy", "forward", "handle", handle);
+        Exec("nft", "delete", "rule", "inet", "netpolicy", "to-pod", "handle", handle);
         Exec("nft", "add", "rule", "inet", "netpolicy", "forward", "ip", "saddr", "192.0.2.1", "drop");
         var set = Regex.Match(ruleset.Text, @"set (peers-\d+-v4) \{").Groups[1].Value;
         Exec("nft", "flush", "set", "inet", "netpolicy", set);
@@ -51,7 +51,7 @@ public sealed class NftablesDriftTests
 
         var report = applier.Check(ruleset);
 
-        Assert.Contains(report.Items, i => i is { Kind: DriftKind.Missing, ObjectType: "rule", Name: "forward", Detail: "ip daddr vmap @ingress-dispatch-v4" });
+        Assert.Contains(report.Items, i => i is { Kind: DriftKind.Missing, ObjectType: "rule", Name: "to-pod", Detail: "ip daddr vmap @ingress-dispatch-v4" });
         Assert.Contains(report.Items, i => i is { Kind: DriftKind.Extra, ObjectType: "rule", Name: "forward", Detail: "ip saddr 192.0.2.1 drop" });
         Assert.Contains(report.Items, i => i is { Kind: DriftKind.Changed, ObjectType: "set" } && i.Name == set);
         Assert.Equal(3, report.Items.Count);
