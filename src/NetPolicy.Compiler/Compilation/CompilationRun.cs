@@ -134,7 +134,7 @@ internal sealed partial class CompilationRun
             }
         }
 
-        fresh.Sort(static (a, b) => string.CompareOrdinal(a.SortKey, b.SortKey));
+        fresh.Sort(static (a, b) => IdentityInfo.CompareCanonical(a, b));
         foreach (var info in fresh)
         {
             info.Id = AllocateIdentity();
@@ -957,9 +957,30 @@ internal sealed partial class CompilationRun
 
         public Selection? Selection { get; set; }
 
-        /// <summary>The canonical order of new label sets; built only for identities that need a new number.</summary>
-        public string SortKey => field ??= Key.Namespace + "\u0001" + Key.NamespaceLabels + "\u0001" + Key.PodLabels;
+        /// <summary>The canonical order of new label sets: namespace, then namespace labels, then pod labels, each as
+        /// ordinal text (the order of the joined text <c>namespace\u0001nsLabels\u0001podLabels</c>, without building it).</summary>
+        public static int CompareCanonical(IdentityInfo a, IdentityInfo b)
+        {
+            var c = string.CompareOrdinal(a.Key.Namespace, b.Key.Namespace);
+            if (c != 0)
+            {
+                return c;
+            }
+
+            c = string.CompareOrdinal(a.Key.NamespaceLabels.ToString(), b.Key.NamespaceLabels.ToString());
+            return c != 0 ? c : string.CompareOrdinal(a.Key.PodLabels.ToString(), b.Key.PodLabels.ToString());
+        }
+
+        // Identity, not content, is what sets of these objects compare; a stored number hashes faster than the runtime's
+        // object hash code (which these hot sets otherwise pay for on every insert).
+        public override int GetHashCode() => _hash;
+
+        private readonly int _hash = NextHash();
     }
+
+    private static int s_hashes;
+
+    private static int NextHash() => Interlocked.Increment(ref s_hashes);
 
     private sealed record Selection(PolicyList? Ingress, PolicyList? Egress, ImmutableArray<string> IngressNames, ImmutableArray<string> EgressNames, bool IngressNamed);
 
@@ -982,6 +1003,10 @@ internal sealed partial class CompilationRun
         public RuleSet Current { get; set; } = null!;
 
         public HashSet<string> Endpoints { get; } = new(StringComparer.Ordinal);
+
+        public override int GetHashCode() => _hash;
+
+        private readonly int _hash = NextHash();
     }
 
     private sealed class SelectorKey(string? @namespace, LabelSelector? namespaceSelector, LabelSelector? podSelector) : IEquatable<SelectorKey>
@@ -1020,6 +1045,10 @@ internal sealed partial class CompilationRun
         public ImmutableArray<uint> Ids { get; set; }
 
         public SelectorPeer Peer { get; }
+
+        public override int GetHashCode() => _hash;
+
+        private readonly int _hash = NextHash();
     }
 
     private sealed class Fragment
@@ -1040,6 +1069,10 @@ internal sealed partial class CompilationRun
         public HashSet<RuleSetState> RuleSets { get; } = [];
 
         public PeerSet? Current { get; set; }
+
+        public override int GetHashCode() => _hash;
+
+        private readonly int _hash = NextHash();
     }
 
     private sealed class AnyPeer(string key) : PeerSpec(key);

@@ -10,6 +10,7 @@ public sealed class LabelSet : IEquatable<LabelSet>, IReadOnlyCollection<KeyValu
 {
     private readonly ImmutableArray<KeyValuePair<string, string>> _items;
     private readonly int _hashCode;
+    private string? _text;
 
     /// <summary>Gets the empty label set.</summary>
     public static LabelSet Empty { get; } = new([]);
@@ -167,7 +168,9 @@ public sealed class LabelSet : IEquatable<LabelSet>, IReadOnlyCollection<KeyValu
 
     /// <summary>Formats the labels as <c>k1=v1,k2=v2</c>, sorted by key.</summary>
     /// <returns>The canonical text.</returns>
-    public override string ToString()
+    public override string ToString() => _text ??= Format();
+
+    private string Format()
     {
         var sb = new StringBuilder();
         foreach (var item in _items)
