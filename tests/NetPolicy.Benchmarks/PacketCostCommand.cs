@@ -96,7 +96,7 @@ internal static class PacketCostCommand
             {
                 rows.Add(MeasureAsync(n, rounds, TimeSpan.FromMilliseconds(millis)).GetAwaiter().GetResult());
             }
-            catch (Exception ex) when (ex is InvalidOperationException or Loader.KernelOperationException or SocketException or IOException)
+            catch (Exception ex) when (ex is InvalidOperationException or PolicyCompilationException or Loader.KernelOperationException or SocketException or IOException)
             {
                 Console.Error.WriteLine($"packet-cost, N = {n}: {ex.Message}");
                 return 1;
