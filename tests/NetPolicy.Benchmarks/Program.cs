@@ -5,7 +5,7 @@ using BenchmarkDotNet.Running;
 namespace NetPolicy.Benchmarks;
 
 /// <summary>Runs the benchmarks, or one of the commands <c>generate</c>, <c>measure</c>, <c>verify</c>, <c>bpf-packet</c>,
-/// <c>bpf-update</c> and <c>netfilter</c> (see README.md).</summary>
+/// <c>bpf-update</c>, <c>netfilter</c> and <c>packet-cost</c> (see README.md).</summary>
 internal static class Program
 {
     public static int Main(string[] args)
@@ -28,6 +28,14 @@ internal static class Program
                 }
 
                 return NetfilterCommand.Run(args.AsSpan(1));
+            case "packet-cost":
+                if (!OperatingSystem.IsLinux())
+                {
+                    Console.Error.WriteLine("packet-cost needs Linux and root (network namespaces, BPF, nft, ipset, iptables and iproute2).");
+                    return 2;
+                }
+
+                return PacketCostCommand.Run(args.AsSpan(1));
             case "-h" or "--help" or "help" when args.Length == 1:
                 Console.WriteLine("""
                     Usage:
@@ -38,6 +46,7 @@ internal static class Program
                       sudo dotnet run -c Release --project tests/NetPolicy.Benchmarks -- bpf-packet [--ipcache 100000 --entries 100,1000,4096,16384,65536 --repeat 1000000 --runs 5]
                       sudo dotnet run -c Release --project tests/NetPolicy.Benchmarks -- bpf-update [--namespaces 1000 --pods 10000 --policies 3000 --seed 1 --changes 100 --warmup 6]
                       sudo dotnet run -c Release --project tests/NetPolicy.Benchmarks -- netfilter [--namespaces 25000 --pods 100000 --policies 10000 --runs 3 --changes 3 --seed 1 --apply-namespaces N --apply-pods N --apply-policies N]
+                      sudo dotnet run -c Release --project tests/NetPolicy.Benchmarks -- packet-cost [--policies 10,100,1000,10000 --rounds 21 --millis 30]
                     """);
                 return 0;
             default:
