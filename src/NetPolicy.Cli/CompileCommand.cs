@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Net;
@@ -40,10 +41,21 @@ internal static class CompileCommand
         };
         var nodeAddresses = new Option<IPAddress[]>("--node-address")
         {
-            Description = "With --out: a node address to put into the BPF ipcache as the host identity (repeatable).",
+            Description = "With --out: a node address (repeatable). The BPF ipcache maps it to the host identity, and the netfilter rules exempt traffic from it to pods from ingress policy (kubelet probes).",
             HelpName = "IP",
             Arity = ArgumentArity.ZeroOrMore,
             CustomParser = ParseAddresses,
+        };
+        var podCidrs = new Option<IPNetwork[]>("--pod-cidr")
+        {
+            Description = "With --out: a pod CIDR of the node (node.spec.podCIDRs, repeatable). The netfilter rules drop traffic to and from addresses in it that no compiled pod owns (pods not yet programmed fail closed).",
+            HelpName = "CIDR",
+            Arity = ArgumentArity.ZeroOrMore,
+            CustomParser = ParseNetworks,
+        };
+        var failOpen = new Option<bool>("--fail-open")
+        {
+            Description = "With --pod-cidr: let traffic of pods not yet programmed through instead of dropping it.",
         };
         var noBpf = new Option<bool>("--no-bpf")
         {
@@ -54,6 +66,8 @@ internal static class CompileCommand
         command.Add(format);
         command.Add(entries);
         command.Add(nodeAddresses);
+        command.Add(podCidrs);
+        command.Add(failOpen);
         command.SetAction(parseResult =>
         {
             var input = common.Load(parseResult, console);
@@ -86,8 +100,13 @@ internal static class CompileCommand
                 var includeEntries = parseResult.GetValue(entries);
                 JsonOutput.WriteFile(Path.Combine(directory, "identities.json"), indented: true, w => CompileJson.WriteIdentities(w, policySet));
                 JsonOutput.WriteFile(Path.Combine(directory, "ir.json"), indented: true, w => CompileJson.WriteIr(w, policySet, includeEntries));
-                File.WriteAllText(Path.Combine(directory, "ruleset.nft"), NetPolicy.Compiler.Nftables.NftablesRenderer.Render(policySet).Text);
-                var iptables = NetPolicy.Compiler.Iptables.IptablesRenderer.Render(policySet);
+                ImmutableArray<IPAddress> hosts = [.. parseResult.GetValue(nodeAddresses) ?? []];
+                ImmutableArray<IPNetwork> cidrs = [.. parseResult.GetValue(podCidrs) ?? []];
+                var open = parseResult.GetValue(failOpen);
+                File.WriteAllText(
+                    Path.Combine(directory, "ruleset.nft"),
+                    NetPolicy.Compiler.Nftables.NftablesRenderer.Render(policySet, new() { HostAddresses = hosts, PodCidrs = cidrs, FailOpen = open }).Text);
+                var iptables = NetPolicy.Compiler.Iptables.IptablesRenderer.Render(policySet, new() { HostAddresses = hosts, PodCidrs = cidrs, FailOpen = open });
                 File.WriteAllText(Path.Combine(directory, "ipsets.restore"), iptables.IpsetRestore);
                 File.WriteAllText(Path.Combine(directory, "iptables.rules"), iptables.IPv4Rules);
                 File.WriteAllText(Path.Combine(directory, "ip6tables.rules"), iptables.IPv6Rules);
@@ -149,6 +168,53 @@ internal static class CompileCommand
                 File.Delete(Path.Combine(directory, name));
             }
         }
+    }
+
+    private static IPNetwork[] ParseNetworks(ArgumentResult result)
+    {
+        var networks = new List<IPNetwork>();
+        foreach (var token in result.Tokens)
+        {
+            if (!TryParseNetwork(token.Value, out var network))
+            {
+                result.AddError($"'{token.Value}' is not a CIDR with no host bits set, for example 10.244.1.0/24 or fd00:198::/64.");
+                continue;
+            }
+
+            networks.Add(network);
+        }
+
+        return [.. networks];
+    }
+
+    /// <summary>Parses <c>address/length</c> strictly: the address as written must have no bits set past the prefix.</summary>
+    private static bool TryParseNetwork(string text, out IPNetwork network)
+    {
+        network = default;
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (slash < 0 || !IPAddress.TryParse(text.AsSpan(0, slash), out var address) ||
+            address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6) ||
+            !int.TryParse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length))
+        {
+            return false;
+        }
+
+        var bytes = address.GetAddressBytes();
+        if (length > bytes.Length * 8)
+        {
+            return false;
+        }
+
+        for (var bit = length; bit < bytes.Length * 8; bit++)
+        {
+            if ((bytes[bit / 8] & (0x80 >> (bit % 8))) != 0)
+            {
+                return false;
+            }
+        }
+
+        network = new IPNetwork(address, length);
+        return true;
     }
 
     private static IPAddress[] ParseAddresses(ArgumentResult result)

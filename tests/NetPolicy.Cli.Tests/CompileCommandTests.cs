@@ -85,6 +85,41 @@ public sealed class CompileCommandTests
     }
 
     [Fact]
+    public void Compile_PodCidrAndNodeAddress_ShapeTheNetfilterArtifacts()
+    {
+        using var temp = new TempDirectory();
+        var closed = Path.Combine(temp.Path, "closed");
+        var open = Path.Combine(temp.Path, "open");
+
+        var run = Netpol.Run("compile", Netpol.PaymentsSample, "-o", closed, "--pod-cidr", "198.18.1.0/24", "--node-address", "198.19.0.1");
+        var runOpen = Netpol.Run("compile", Netpol.PaymentsSample, "-o", open, "--pod-cidr", "198.18.1.0/24", "--node-address", "198.19.0.1", "--fail-open");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.True(runOpen.ExitCode == 0, runOpen.ToString());
+        var iptables = File.ReadAllText(Path.Combine(closed, "iptables.rules"));
+        var nft = File.ReadAllText(Path.Combine(closed, "ruleset.nft"));
+        Assert.Contains("-s 198.18.1.0/24 -m set ! --match-set", iptables, StringComparison.Ordinal); // unprogrammed senders dropped
+        Assert.Contains("198.19.0.1", iptables, StringComparison.Ordinal);
+        Assert.Contains("198.18.1.0/24", nft, StringComparison.Ordinal);
+        Assert.Contains("198.19.0.1", nft, StringComparison.Ordinal);
+        Assert.DoesNotContain("-s 198.18.1.0/24 -m set ! --match-set", File.ReadAllText(Path.Combine(open, "iptables.rules")), StringComparison.Ordinal);
+        Assert.NotEqual(nft, File.ReadAllText(Path.Combine(open, "ruleset.nft")));
+    }
+
+    [Theory]
+    [InlineData("198.18.1.0")]
+    [InlineData("198.18.1.1/24")]
+    public void Compile_BadPodCidr_IsAUsageError(string cidr)
+    {
+        using var temp = new TempDirectory();
+
+        var run = Netpol.Run("compile", Netpol.PaymentsSample, "-o", temp.Path, "--pod-cidr", cidr);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"'{cidr}' is not a CIDR with no host bits set", run.Stderr);
+    }
+
+    [Fact]
     public void Compile_TwiceWithOut_WritesByteIdenticalFiles()
     {
         using var temp = new TempDirectory();
