@@ -291,7 +291,7 @@ internal static class PacketCostCommand
         {
             // The slope between consecutive sizes: what one more dispatch rule in front of the server's costs (the fixed
             // part, conntrack and the server's chain, cancels out).
-            Console.WriteLine("iptables: new-flow cost per extra NP-FORWARD rule passed before the server's dispatch rule, between consecutive sizes (wall / CPU): " +
+            Console.WriteLine("iptables: new-flow cost per extra dispatch rule passed before the server's (NP-TO-POD shards + rules in the shard), between consecutive sizes (wall / CPU): " +
                 string.Join("; ", rows.Zip(rows.Skip(1), (a, b) => Invariant(
                     $"{a.Policies:N0} -> {b.Policies:N0}: {Slope(a, b, r => r.Median("iptables", true) - r.Median("none", true)):0.0} / {Slope(a, b, r => r.CpuMedian("iptables", true) - r.CpuMedian("none", true)):0.0} ns"))));
         }
@@ -547,14 +547,21 @@ internal static class PacketCostCommand
             var nft = NftablesRenderer.Render(policySet).Text;
             var server = cluster.Snapshot.Pods[cluster.Server].Addresses[0];
             var client = cluster.Snapshot.Pods[cluster.Client].Addresses[0];
-            var forward = ipt.Where(l => l.StartsWith("-A NP-FORWARD ", StringComparison.Ordinal)).ToList();
-            var dispatch = forward.FindIndex(l => l.Contains($"-d {server}/32 ", StringComparison.Ordinal));
-            var chain = forward[dispatch].Split(" -j ")[^1];
-            DispatchPosition = dispatch + 1;
+            // Dispatch to a receiving pod goes NP-TO-POD -> one shard chain per /24 -> the pod's rule: the rules a new
+            // packet walks are the shard's position in NP-TO-POD plus the pod's position in its shard.
+            var rules = ipt.Where(l => l.StartsWith("-A ", StringComparison.Ordinal)).ToList();
+            var podRule = rules.First(l => l.Contains($"-d {server}/32 ", StringComparison.Ordinal) && l.Contains(" -j NP-IN-", StringComparison.Ordinal));
+            var shard = podRule.Split(' ')[1];
+            var shardRules = rules.Where(l => l.StartsWith($"-A {shard} ", StringComparison.Ordinal)).ToList();
+            var toPod = rules.Where(l => l.StartsWith("-A NP-TO-POD ", StringComparison.Ordinal)).ToList();
+            var shardPosition = toPod.FindIndex(l => l.EndsWith($" -j {shard}", StringComparison.Ordinal)) + 1;
+            var podPosition = shardRules.IndexOf(podRule) + 1;
+            var chain = podRule.Split(" -j ")[^1];
+            DispatchPosition = shardPosition + podPosition;
             var chainRules = ipt.Where(l => l.StartsWith($"-A {chain} ", StringComparison.Ordinal)).ToList();
             var allowing = chainRules.FindIndex(l => l.Contains("udp", StringComparison.Ordinal) && l.Contains("5000:5127", StringComparison.Ordinal)
                 && Sets(l).Any(set => rendered.IpsetRestore.Contains($"add {set}-tmp {client}\n", StringComparison.Ordinal)));
-            Shape = Invariant($"iptables: {ipt.Count(l => l.StartsWith("-A ", StringComparison.Ordinal)):N0} rules, the server's dispatch rule is {dispatch + 1} of {forward.Count} in NP-FORWARD, the allowing rule {allowing + 1} of {chainRules.Count} in {chain}; nftables: {nft.Length / 1e6:0.00} MB, {nft.Split('\n').Count(l => l.TrimStart().StartsWith("chain ", StringComparison.Ordinal)):N0} chains; BPF: {policySet.Identities.Count:N0} identities");
+            Shape = Invariant($"iptables: {ipt.Count(l => l.StartsWith("-A ", StringComparison.Ordinal)):N0} rules, the server's dispatch: shard {shard} is {shardPosition} of {toPod.Count} in NP-TO-POD, the server {podPosition} of {shardRules.Count} in it, the allowing rule {allowing + 1} of {chainRules.Count} in {chain}; nftables: {nft.Length / 1e6:0.00} MB, {nft.Split('\n').Count(l => l.TrimStart().StartsWith("chain ", StringComparison.Ordinal)):N0} chains; BPF: {policySet.Identities.Count:N0} identities");
         }
 
         public void Add(string lab, Sample established, Sample fresh)
