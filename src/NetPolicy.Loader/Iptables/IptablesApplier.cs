@@ -93,25 +93,7 @@ public sealed partial class IptablesApplier
                 return NetfilterApplyMode.Unchanged;
             }
 
-            try
-            {
-                ApplyDelta(delta, ruleset);
-                return NetfilterApplyMode.Incremental;
-            }
-            catch (KernelOperationException deltaError)
-            {
-                Forget();
-                try
-                {
-                    ApplyFull(ruleset);
-                }
-                catch (KernelOperationException fullError)
-                {
-                    throw new KernelOperationException($"{fullError.Message} (a full apply, after the incremental apply was refused: {deltaError.Message})", fullError.Operation, fullError.Errno, fullError);
-                }
-
-                return NetfilterApplyMode.Full;
-            }
+            return NetfilterFallback.DeltaOrFull(() => ApplyDelta(delta, ruleset), Forget, () => ApplyFull(ruleset));
         }
 
         ApplyFull(ruleset);

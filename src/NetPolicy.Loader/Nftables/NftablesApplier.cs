@@ -70,47 +70,34 @@ public sealed partial class NftablesApplier
 
             if (!delta.IsFullReplacement)
             {
-                try
-                {
-                    Run(["-c", "-f", "-"], delta.Text, "validating the delta of", ruleset.TableName);
-                    Run(["-f", "-"], delta.Text, "applying the delta of", ruleset.TableName);
-                    var blocks = new Dictionary<string, List<string>>(baseline.Blocks, StringComparer.Ordinal);
-                    foreach (var removed in delta.RemovedObjects)
+                return NetfilterFallback.DeltaOrFull(
+                    () =>
                     {
-                        blocks.Remove(removed);
-                    }
-
-                    foreach (var written in delta.WrittenObjects)
-                    {
-                        var space = written.IndexOf(' ', StringComparison.Ordinal);
-                        var listing = Run(["-s", "list", written[..space], "inet", ruleset.TableName, written[(space + 1)..]], null, "listing", ruleset.TableName);
-                        foreach (var (key, lines) in ParseListing(listing))
+                        Run(["-c", "-f", "-"], delta.Text, "validating the delta of", ruleset.TableName);
+                        Run(["-f", "-"], delta.Text, "applying the delta of", ruleset.TableName);
+                        var blocks = new Dictionary<string, List<string>>(baseline.Blocks, StringComparer.Ordinal);
+                        foreach (var removed in delta.RemovedObjects)
                         {
-                            blocks[key] = lines;
+                            blocks.Remove(removed);
                         }
-                    }
 
-                    lock (_baselines)
-                    {
-                        _baselines[ruleset.TableName] = (ruleset.Text, blocks);
-                    }
+                        foreach (var written in delta.WrittenObjects)
+                        {
+                            var space = written.IndexOf(' ', StringComparison.Ordinal);
+                            var listing = Run(["-s", "list", written[..space], "inet", ruleset.TableName, written[(space + 1)..]], null, "listing", ruleset.TableName);
+                            foreach (var (key, lines) in ParseListing(listing))
+                            {
+                                blocks[key] = lines;
+                            }
+                        }
 
-                    return NetfilterApplyMode.Incremental;
-                }
-                catch (KernelOperationException deltaError)
-                {
-                    Forget(ruleset.TableName);
-                    try
-                    {
-                        ApplyFull(ruleset);
-                    }
-                    catch (KernelOperationException fullError)
-                    {
-                        throw new KernelOperationException($"{fullError.Message} (a full apply, after the incremental apply was refused: {deltaError.Message})", fullError.Operation, fullError.Errno, fullError);
-                    }
-
-                    return NetfilterApplyMode.Full;
-                }
+                        lock (_baselines)
+                        {
+                            _baselines[ruleset.TableName] = (ruleset.Text, blocks);
+                        }
+                    },
+                    () => Forget(ruleset.TableName),
+                    () => ApplyFull(ruleset));
             }
         }
 
