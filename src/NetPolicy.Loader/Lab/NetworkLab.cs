@@ -110,7 +110,7 @@ public sealed class NetworkLab : IAsyncDisposable
             {
                 answered = protocol switch
                 {
-                    LabProtocol.Tcp => await ProbeTcpAsync(source, destination, port, cancellationToken).ConfigureAwait(false),
+                    LabProtocol.Tcp => await ConnectTcpFromAsync(source.Namespace, destination, port, cancellationToken).ConfigureAwait(false),
                     LabProtocol.Udp => await ProbeUdpAsync(source, destination, port, cancellationToken).ConfigureAwait(false),
                     _ => await ProbeSctpAsync(source, destination, port, cancellationToken).ConfigureAwait(false),
                 };
@@ -144,7 +144,7 @@ public sealed class NetworkLab : IAsyncDisposable
         await EnsureServerAsync(target, LabProtocol.Tcp, port, destination.AddressFamily).ConfigureAwait(false);
         for (var attempt = 0; ; attempt++)
         {
-            if (await ConnectFromNodeAsync(destination, port, cancellationToken).ConfigureAwait(false))
+            if (await ConnectTcpFromAsync(Node, destination, port, cancellationToken).ConfigureAwait(false))
             {
                 return true;
             }
@@ -153,26 +153,6 @@ public sealed class NetworkLab : IAsyncDisposable
             {
                 return false;
             }
-        }
-    }
-
-    private async Task<bool> ConnectFromNodeAsync(IPAddress destination, int port, CancellationToken cancellationToken)
-    {
-        using var socket = await Node.RunAsync(() => new Socket(destination.AddressFamily, SocketType.Stream, ProtocolType.Tcp)).ConfigureAwait(false);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.ProbeTimeout);
-        try
-        {
-            await socket.ConnectAsync(new IPEndPoint(destination, port), timeout.Token).ConfigureAwait(false);
-            return true;
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            return false;
-        }
-        catch (SocketException)
-        {
-            return false;
         }
     }
 
@@ -553,9 +533,10 @@ public sealed class NetworkLab : IAsyncDisposable
         }
     }
 
-    private async Task<bool> ProbeTcpAsync(LabEndpoint source, IPAddress destination, int port, CancellationToken cancellationToken)
+    /// <summary>Connects over TCP from a namespace (a pod's or the node's); false when refused or timed out.</summary>
+    private async Task<bool> ConnectTcpFromAsync(NetworkNamespace origin, IPAddress destination, int port, CancellationToken cancellationToken)
     {
-        using var socket = await source.Namespace.RunAsync(() => new Socket(destination.AddressFamily, SocketType.Stream, ProtocolType.Tcp)).ConfigureAwait(false);
+        using var socket = await origin.RunAsync(() => new Socket(destination.AddressFamily, SocketType.Stream, ProtocolType.Tcp)).ConfigureAwait(false);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.ProbeTimeout);
         try
