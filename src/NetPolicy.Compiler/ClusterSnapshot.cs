@@ -368,14 +368,20 @@ public sealed class ClusterSnapshot
             var size = bits - network.PrefixLength == 128 ? UInt128.MaxValue : UInt128.One << (bits - network.PrefixLength);
             var next = (UInt128)256;
             var baseValue = IPAddressBits.ToUInt128(network.BaseAddress);
-            foreach (var key in pods.Keys.ToList())
+            // Only pods without status IPs get pool addresses: a single-stack pod stays single-stack. Collected in one
+            // pass (in key order), so pods that keep their addresses cost no lookup.
+            var pending = new List<PodEndpoint>();
+            foreach (var pod in pods.Values)
             {
-                var pod = pods[key];
-                if (pod.AddressOf(family) is not null || (!pod.AddressesAssigned && !pod.Addresses.IsEmpty))
+                if (pod.AddressOf(family) is null && (pod.AddressesAssigned || pod.Addresses.IsEmpty))
                 {
-                    continue; // only pods without status IPs get pool addresses: a single-stack pod stays single-stack
+                    pending.Add(pod);
                 }
+            }
 
+            foreach (var pod in pending)
+            {
+                var key = pod.Key;
                 IPAddress? candidate = null;
                 while (next < size - 1)
                 {

@@ -14,6 +14,22 @@ public sealed class ObjectKeyComparer : IComparer<string>
             return string.CompareOrdinal(x, y);
         }
 
+        // Fast path: the first differing character decides, unless one key is a prefix of the other.
+        var p = x.AsSpan().CommonPrefixLength(y);
+        if (p < x.Length && p < y.Length)
+        {
+            if (x.AsSpan(0, p).Contains('/'))
+            {
+                return x[p] < y[p] ? -1 : 1; // same namespace: the names differ here
+            }
+
+            var cx = x[p];
+            var cy = y[p];
+            return cx == '/' ? -1 // x's namespace ends here, y's goes on
+                : cy == '/' ? 1
+                : cx < cy ? -1 : 1;
+        }
+
         var sx = x.IndexOf('/', StringComparison.Ordinal);
         var sy = y.IndexOf('/', StringComparison.Ordinal);
         var nx = sx < 0 ? x.AsSpan() : x.AsSpan(0, sx);

@@ -70,7 +70,7 @@ internal static class MeasureCommand
         Console.WriteLine();
         Console.WriteLine("compile phases (internal CompilationRun, via reflection; one more cold compile)");
         var type = typeof(PolicyCompiler).Assembly.GetType("NetPolicy.Compiler.Compilation.CompilationRun");
-        string[] phases = ["BuildIdentities", "CompilePolicies", "BuildAddressClasses", "BuildPeerSets", "BuildEndpoints"];
+        string[] phases = ["BuildIdentities", "PrecomputeSelections", "CompilePolicies", "BuildAddressClasses", "BuildPeerSets", "BuildEndpoints"];
         var methods = phases.Select(p => type?.GetMethod(p, BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)).ToArray();
         var ctor = type?.GetConstructors(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).FirstOrDefault(c =>
             c.GetParameters().Select(p => p.ParameterType).SequenceEqual([typeof(ClusterSnapshot), typeof(CompiledPolicySet), typeof(Microsoft.Extensions.Logging.ILogger)]));

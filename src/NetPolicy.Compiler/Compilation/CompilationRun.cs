@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using NetPolicy.Compiler.Identities;
@@ -85,7 +86,9 @@ internal sealed partial class CompilationRun
     public CompiledPolicySet Run()
     {
         BuildIdentities();
+        PrecomputeSelections();
         CompilePolicies();
+        _precomputedSelections = null;
         _postingIds = null;
         _allIdentityIds = null;
         foreach (var match in _namespaceSelectorCache.Values)
@@ -217,33 +220,10 @@ internal sealed partial class CompilationRun
             return state;
         }
 
-        var result = new List<uint>();
-        var podSelector = peer.PodSelector;
-        if (peer.NamespaceSelector is null)
-        {
-            AddMatching(policyNamespace, podSelector, result);
-        }
-        else
-        {
-            // Identities of the selected namespaces, intersected with the rarest required pod label (sorted merges).
-            var candidates = MatchNamespaces(peer.NamespaceSelector).IdentityIds(this);
-            if (podSelector is { MatchLabels.Count: > 0 })
-            {
-                var label = podSelector.MatchLabels.Items.MinBy(l => _podLabelIndex.TryGetValue((l.Key, l.Value), out var set) ? set.Count : 0);
-                candidates = Intersect(candidates, PostingIds(label.Key, label.Value));
-            }
-
-            foreach (var id in candidates)
-            {
-                if (podSelector is null || podSelector.Matches(_identityById[id].Key.PodLabels))
-                {
-                    result.Add(id);
-                }
-            }
-        }
-
-        result.Sort();
-        state = new SelectorState(key, [.. result]);
+        var ids = _precomputedSelections is not null && _precomputedSelections.Remove(key, out var precomputed)
+            ? precomputed
+            : ComputeSelection(key);
+        state = new SelectorState(key, ids);
         _selectors[key] = state;
         IndexSelector(state);
         foreach (var id in state.Ids)
@@ -366,41 +346,6 @@ internal sealed partial class CompilationRun
         }
 
         return [.. result];
-    }
-
-    private void AddMatching(string ns, LabelSelector? podSelector, List<uint> result)
-    {
-        if (!_identitiesByNamespace.TryGetValue(ns, out var identities))
-        {
-            return;
-        }
-
-        foreach (var info in identities)
-        {
-            if (podSelector is null || podSelector.Matches(info.Key.PodLabels))
-            {
-                result.Add(info.Id);
-            }
-        }
-    }
-
-    private HashSet<IdentityInfo> SmallestPosting(LabelSet matchLabels)
-    {
-        HashSet<IdentityInfo>? best = null;
-        foreach (var label in matchLabels.Items)
-        {
-            if (!_podLabelIndex.TryGetValue((label.Key, label.Value), out var list))
-            {
-                return [];
-            }
-
-            if (best is null || list.Count < best.Count)
-            {
-                best = list;
-            }
-        }
-
-        return best ?? [];
     }
 
     private NamespaceMatch MatchNamespaces(LabelSelector selector)
@@ -739,7 +684,21 @@ internal sealed partial class CompilationRun
     {
         var builder = ImmutableSortedDictionary.CreateBuilder<string, EndpointPolicy>(ObjectKeyComparer.Instance);
         var previousEndpoints = _previous?.Endpoints;
-        foreach (var info in _identities.Values)
+        var infos = _identities.Values.ToArray();
+        if (infos.Length >= ParallelSelectionThreshold)
+        {
+            // Which policies select each identity is independent of every other identity: match in parallel, then
+            // choose policy lists and rule sets in identity order (their numbers depend on it).
+            EnsurePoliciesByNamespace();
+            var matches = new (List<int>? Ingress, List<int>? Egress)[infos.Length];
+            Parallel.For(0, infos.Length, i => matches[i] = infos[i].Selection is null ? MatchPolicies(infos[i]) : default);
+            for (var i = 0; i < infos.Length; i++)
+            {
+                infos[i].Selection ??= MakeSelection(matches[i].Ingress, matches[i].Egress);
+            }
+        }
+
+        foreach (var info in infos)
         {
             foreach (var pod in info.Pods)
             {
@@ -800,6 +759,27 @@ internal sealed partial class CompilationRun
         }
 
         EnsurePoliciesByNamespace();
+        var (ingress, egress) = MatchPolicies(info);
+        return info.Selection = MakeSelection(ingress, egress);
+    }
+
+    private Selection MakeSelection(List<int>? ingress, List<int>? egress)
+    {
+        var ingressList = ingress is null ? null : PolicyListFor('I', ingress);
+        var egressList = egress is null ? null : PolicyListFor('E', egress);
+        var selection = new Selection(
+            ingressList,
+            egressList,
+            ingressList?.Names ?? [],
+            egressList?.Names ?? [],
+            ingress?.Any(i => _ingressFragments[i].HasNamedPorts) ?? false);
+        return selection;
+    }
+
+    /// <summary>The policies of the identity's namespace that select it, per direction, in policy order. Reads only, once
+    /// <see cref="EnsurePoliciesByNamespace"/> has run.</summary>
+    private (List<int>? Ingress, List<int>? Egress) MatchPolicies(IdentityInfo info)
+    {
         List<int>? ingress = null, egress = null;
         if (_policiesByNamespace!.TryGetValue(info.Key.Namespace, out var candidates))
         {
@@ -821,16 +801,7 @@ internal sealed partial class CompilationRun
             }
         }
 
-        var ingressList = ingress is null ? null : PolicyListFor('I', ingress);
-        var egressList = egress is null ? null : PolicyListFor('E', egress);
-        var selection = new Selection(
-            ingressList,
-            egressList,
-            ingressList?.Names ?? [],
-            egressList?.Names ?? [],
-            ingress?.Any(i => _ingressFragments[i].HasNamedPorts) ?? false);
-        info.Selection = selection;
-        return selection;
+        return (ingress, egress);
     }
 
     private void EnsurePoliciesByNamespace()
@@ -1036,7 +1007,7 @@ internal sealed partial class CompilationRun
         public SelectorState(SelectorKey key, uint[] ids)
         {
             Key = key;
-            Ids = [.. ids];
+            Ids = ImmutableCollectionsMarshal.AsImmutableArray(ids);
             Peer = new SelectorPeer(key.Text, this);
         }
 
