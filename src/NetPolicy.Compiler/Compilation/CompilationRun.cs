@@ -698,6 +698,7 @@ internal sealed partial class CompilationRun
             }
         }
 
+        _deferredRuleSets = [];
         foreach (var info in infos)
         {
             foreach (var pod in info.Pods)
@@ -709,6 +710,21 @@ internal sealed partial class CompilationRun
                 }
 
                 builder.Add(pod.Key, endpoint);
+            }
+        }
+
+        // Every rule set's rules depend only on the compiled policies and peer sets: build them in parallel.
+        var deferred = _deferredRuleSets;
+        _deferredRuleSets = null;
+        if (deferred.Count >= ParallelSelectionThreshold)
+        {
+            Parallel.For(0, deferred.Count, i => deferred[i].Current = BuildRules(deferred[i].Id, deferred[i]));
+        }
+        else
+        {
+            foreach (var state in deferred)
+            {
+                state.Current = BuildRules(state.Id, state);
             }
         }
 
@@ -740,15 +756,15 @@ internal sealed partial class CompilationRun
             Pod = key,
             Identity = info.Id,
             Addresses = pod.Addresses,
-            IngressRuleSet = ingress?.Current.Id,
-            EgressRuleSet = egress?.Current.Id,
+            IngressRuleSet = ingress?.Id,
+            EgressRuleSet = egress?.Id,
             IngressPolicies = selection.IngressNames,
             EgressPolicies = selection.EgressNames,
         };
     }
 
     private Dictionary<string, List<int>>? _policiesByNamespace;
-    private readonly Dictionary<string, PolicyList> _policyLists = new(StringComparer.Ordinal);
+    private readonly Dictionary<int[], PolicyList> _policyLists = new(IndicesComparer.Instance);
 
     /// <summary>Which policies of the pod's namespace select the identity, per direction (cached per identity).</summary>
     private Selection SelectionOf(IdentityInfo info)
@@ -826,9 +842,14 @@ internal sealed partial class CompilationRun
 
     private PolicyList PolicyListFor(char direction, List<int> indices)
     {
-        // Look up by policy indices (cheap); the key by policy names, which stays stable across compiles, is built once.
-        var lookup = direction + string.Join(',', indices);
-        if (!_policyLists.TryGetValue(lookup, out var list))
+        // Look up by direction and policy indices without allocating; the key by policy names, which stays stable across
+        // compiles, is built once per list.
+        var length = indices.Count + 1;
+        var buffer = length <= 128 ? stackalloc int[length] : new int[length];
+        buffer[0] = direction;
+        CollectionsMarshal.AsSpan(indices).CopyTo(buffer[1..]);
+        var lookup = _policyLists.GetAlternateLookup<ReadOnlySpan<int>>();
+        if (!lookup.TryGetValue(buffer, out var list))
         {
             var sb = new StringBuilder();
             sb.Append(direction);
@@ -838,10 +859,31 @@ internal sealed partial class CompilationRun
             }
 
             list = new PolicyList(sb.ToString(), [.. indices], [.. indices.Select(i => _policies[i].Key)]);
-            _policyLists[lookup] = list;
+            _policyLists[buffer.ToArray()] = list;
         }
 
         return list;
+    }
+
+    /// <summary>Compares policy-list lookup keys (the direction, then the policy indices) by content, also as spans.</summary>
+    private sealed class IndicesComparer : IEqualityComparer<int[]>, IAlternateEqualityComparer<ReadOnlySpan<int>, int[]>
+    {
+        public static IndicesComparer Instance { get; } = new();
+
+        public bool Equals(int[]? x, int[]? y) => x is null ? y is null : y is not null && x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(int[] obj) => GetHashCode((ReadOnlySpan<int>)obj);
+
+        public bool Equals(ReadOnlySpan<int> alternate, int[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<int> alternate)
+        {
+            var hash = new HashCode();
+            hash.AddBytes(MemoryMarshal.AsBytes(alternate));
+            return hash.ToHashCode();
+        }
+
+        public int[] Create(ReadOnlySpan<int> alternate) => alternate.ToArray();
     }
 
     private static string NamedPortKey(PodEndpoint pod)
@@ -864,8 +906,18 @@ internal sealed partial class CompilationRun
         }
 
         var id = _previousRuleSetIds.TryGetValue(memoKey, out var old) ? old : _nextRuleSet++;
-        state = new RuleSetState(memoKey, direction, policies, namedPortPod);
-        state.Current = BuildRuleSet(id, state);
+        state = new RuleSetState(memoKey, direction, policies, namedPortPod) { Id = id };
+        if (_deferredRuleSets is not null)
+        {
+            // Cold compile: peers are registered now, in creation order; the rules are built later, in parallel.
+            RegisterPeers(state);
+            _deferredRuleSets.Add(state);
+        }
+        else
+        {
+            state.Current = BuildRuleSet(id, state);
+        }
+
         _ruleSets[memoKey] = state;
         _ruleSetsById[id] = state;
         RegisterRuleSet(state);
@@ -876,15 +928,43 @@ internal sealed partial class CompilationRun
     private readonly Dictionary<string, (RuleSetState? Ingress, RuleSetState? Egress)> _endpointRuleSets = new(StringComparer.Ordinal);
     private readonly Dictionary<int, RuleSetState> _ruleSetsById = [];
 
+    // Rule sets created during a cold BuildEndpoints, whose rules are built after every endpoint has chosen its own.
+    private List<RuleSetState>? _deferredRuleSets;
+
     private RuleSet BuildRuleSet(int id, RuleSetState state)
     {
+        RegisterPeers(state);
+        return BuildRules(id, state);
+    }
+
+    /// <summary>Records the rule set on every peer specification its rules use (incremental updates follow these links).</summary>
+    private void RegisterPeers(RuleSetState state)
+    {
         var fragments = state.Direction == PolicyDirection.Ingress ? _ingressFragments : _egressFragments;
-        var rules = new List<CompiledRule>();
         foreach (var index in state.Policies.Indices)
         {
             foreach (var proto in fragments[index].Rules)
             {
                 proto.Peer.RuleSets.Add(state);
+            }
+        }
+    }
+
+    /// <summary>The rule set's rules, sorted. Reads only: safe to run for many rule sets in parallel.</summary>
+    private RuleSet BuildRules(int id, RuleSetState state)
+    {
+        var fragments = state.Direction == PolicyDirection.Ingress ? _ingressFragments : _egressFragments;
+        var count = 0;
+        foreach (var index in state.Policies.Indices)
+        {
+            count += fragments[index].Rules.Count;
+        }
+
+        var rules = new List<CompiledRule>(count);
+        foreach (var index in state.Policies.Indices)
+        {
+            foreach (var proto in fragments[index].Rules)
+            {
                 var match = proto.Port;
                 if (proto.IngressPortName is { } name)
                 {
@@ -970,6 +1050,9 @@ internal sealed partial class CompilationRun
         public PolicyList Policies { get; } = policies;
 
         public PodEndpoint? NamedPortPod { get; } = namedPortPod;
+
+        /// <summary>Gets the rule-set number (that of <see cref="Current"/>, known before its rules are built).</summary>
+        public required int Id { get; init; }
 
         public RuleSet Current { get; set; } = null!;
 
