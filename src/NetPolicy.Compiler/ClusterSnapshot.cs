@@ -267,32 +267,21 @@ public sealed class ClusterSnapshot
         List<PolicyDiagnostic> diagnostics,
         ClusterSnapshotOptions options)
     {
+        // The three indexes are independent: build them in parallel, each with its own duplicate diagnostics, reported in
+        // the order namespaces, pods, policies (as one pass would report them).
         var nsBuilder = ImmutableSortedDictionary.CreateBuilder<string, NamespaceDefinition>(StringComparer.Ordinal);
-        foreach (var (ns, source) in namespaces)
-        {
-            if (!nsBuilder.TryAdd(ns.Name, ns))
-            {
-                Duplicate(diagnostics, "Namespace", ns.Name, source);
-            }
-        }
-
         var podBuilder = ImmutableSortedDictionary.CreateBuilder<string, PodEndpoint>(ObjectKeyComparer.Instance);
-        foreach (var (pod, source) in pods)
-        {
-            if (!podBuilder.TryAdd(pod.Key, pod))
-            {
-                Duplicate(diagnostics, "Pod", pod.Key, source);
-            }
-        }
-
         var policyBuilder = ImmutableSortedDictionary.CreateBuilder<string, NetworkPolicyDefinition>(ObjectKeyComparer.Instance);
-        foreach (var (policy, source) in policies)
-        {
-            if (!policyBuilder.TryAdd(policy.Key, policy))
-            {
-                Duplicate(diagnostics, "NetworkPolicy", policy.Key, source);
-            }
-        }
+        var nsDuplicates = new List<PolicyDiagnostic>();
+        var podDuplicates = new List<PolicyDiagnostic>();
+        var policyDuplicates = new List<PolicyDiagnostic>();
+        Parallel.Invoke(
+            () => Index(namespaces, nsBuilder, static n => n.Name, "Namespace", nsDuplicates),
+            () => Index(pods, podBuilder, static p => p.Key, "Pod", podDuplicates),
+            () => Index(policies, policyBuilder, static p => p.Key, "NetworkPolicy", policyDuplicates));
+        diagnostics.AddRange(nsDuplicates);
+        diagnostics.AddRange(podDuplicates);
+        diagnostics.AddRange(policyDuplicates);
 
         // Namespaces that objects use but the input does not declare are created, as a cluster would have them.
         var implicitNamespaces = podBuilder.Values.Select(p => p.Namespace)
@@ -315,6 +304,17 @@ public sealed class ClusterSnapshot
 
         AssignAddresses(podBuilder, diagnostics, options);
         return new ClusterSnapshot(nsBuilder.ToImmutable(), podBuilder.ToImmutable(), policyBuilder.ToImmutable(), [.. diagnostics]);
+    }
+
+    private static void Index<T>(List<(T Model, ObjectSource? Source)> items, ImmutableSortedDictionary<string, T>.Builder builder, Func<T, string> key, string kind, List<PolicyDiagnostic> diagnostics)
+    {
+        foreach (var (item, source) in items)
+        {
+            if (!builder.TryAdd(key(item), item))
+            {
+                Duplicate(diagnostics, kind, key(item), source);
+            }
+        }
     }
 
     private static void Duplicate(List<PolicyDiagnostic> diagnostics, string kind, string name, ObjectSource? source) =>

@@ -117,9 +117,16 @@ internal sealed partial class CompilationRun
 
     private void BuildIdentities()
     {
+        // Pods come in (namespace, name) order: look each namespace up once.
+        NamespaceDefinition? ns = null;
         foreach (var pod in _snapshot.Pods.Values)
         {
-            IdentityFor(pod, allocate: false).Pods.Add(pod);
+            if (ns is null || !string.Equals(ns.Name, pod.Namespace, StringComparison.Ordinal))
+            {
+                ns = _snapshot.Namespaces[pod.Namespace];
+            }
+
+            IdentityFor(pod, ns, allocate: false).Pods.Add(pod);
         }
 
         var previous = _previous?.Identities ?? IdentityTable.Reserved;
@@ -143,19 +150,38 @@ internal sealed partial class CompilationRun
             info.Id = AllocateIdentity();
         }
 
-        var byId = ImmutableSortedDictionary.CreateBuilder<uint, SecurityIdentity>();
-        byId.Add(ReservedIdentities.Host, IdentityTable.Reserved.ById[ReservedIdentities.Host]);
-        byId.Add(ReservedIdentities.World, IdentityTable.Reserved.ById[ReservedIdentities.World]);
-        var byKey = ImmutableDictionary.CreateBuilder<IdentityKey, uint>();
-        foreach (var info in _identities.Values)
-        {
-            _identityById[info.Id] = info;
-            byId.Add(info.Id, previous.ById.TryGetValue(info.Id, out var existing) ? existing : NewSecurityIdentity(info));
-            byKey.Add(info.Key, info.Id);
-        }
+        // The three indexes are independent of each other: fill them in parallel.
+        var infos = _identities.Values.ToArray();
+        Parallel.Invoke(
+            () =>
+            {
+                foreach (var info in infos)
+                {
+                    _identityById[info.Id] = info;
+                }
+            },
+            () =>
+            {
+                var byId = ImmutableSortedDictionary.CreateBuilder<uint, SecurityIdentity>();
+                byId.Add(ReservedIdentities.Host, IdentityTable.Reserved.ById[ReservedIdentities.Host]);
+                byId.Add(ReservedIdentities.World, IdentityTable.Reserved.ById[ReservedIdentities.World]);
+                foreach (var info in infos)
+                {
+                    byId.Add(info.Id, previous.ById.TryGetValue(info.Id, out var existing) ? existing : NewSecurityIdentity(info));
+                }
 
-        _identitiesById = byId.ToImmutable();
-        _identitiesByKey = byKey.ToImmutable();
+                _identitiesById = byId.ToImmutable();
+            },
+            () =>
+            {
+                var byKey = ImmutableDictionary.CreateBuilder<IdentityKey, uint>();
+                foreach (var info in infos)
+                {
+                    byKey.Add(info.Key, info.Id);
+                }
+
+                _identitiesByKey = byKey.ToImmutable();
+            });
     }
 
     private static SecurityIdentity NewSecurityIdentity(IdentityInfo info) =>
@@ -172,9 +198,10 @@ internal sealed partial class CompilationRun
     }
 
     /// <summary>Finds or creates the identity of a pod's label set and registers it in the indexes (not in selectors).</summary>
-    private IdentityInfo IdentityFor(PodEndpoint pod, bool allocate)
+    private IdentityInfo IdentityFor(PodEndpoint pod, bool allocate) => IdentityFor(pod, _snapshot.Namespaces[pod.Namespace], allocate);
+
+    private IdentityInfo IdentityFor(PodEndpoint pod, NamespaceDefinition ns, bool allocate)
     {
-        var ns = _snapshot.Namespaces[pod.Namespace];
         var key = new IdentityKey(pod.Namespace, ns.Labels, pod.Labels);
         if (_identities.TryGetValue(key, out var info))
         {
