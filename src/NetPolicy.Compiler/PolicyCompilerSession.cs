@@ -175,6 +175,7 @@ public sealed class PolicyCompilerSession
 
         _run = new CompilationRun(snapshot, previous, _logger);
         var policySet = _run.Run();
+        _run.PrepareForUpdates(); // the first event after a compile should not pay for the in-place indexes
         return new CompilationResult(snapshot, snapshot.Diagnostics, policySet, previous is null ? null : policySet.DiffFrom(previous));
     }
 }

@@ -17,6 +17,7 @@ internal sealed partial class CompilationRun
     /// </summary>
     public (CompiledPolicySet PolicySet, CompilationDelta Delta)? TryApplyPod(ClusterSnapshot next, PodEndpoint? oldPod, PodEndpoint? newPod)
     {
+        EnsureSelectorBackReferences();
         if (!CanApplyIncrementally(next, oldPod) || !CanApplyIncrementally(next, newPod) || !PlanNamedPorts(oldPod, newPod, out var namedPortPlan))
         {
             return null;

@@ -13,6 +13,7 @@ internal sealed partial class CompilationRun
     /// </summary>
     public (CompiledPolicySet PolicySet, CompilationDelta Delta)? TryApplyNamespace(ClusterSnapshot next, CompiledPolicySet before, NamespaceDefinition ns)
     {
+        EnsureSelectorBackReferences();
         if (!ReferenceEquals(next.Pods, _snapshot.Pods) || !ReferenceEquals(next.Policies, _snapshot.Policies))
         {
             return null;

@@ -18,6 +18,7 @@ internal sealed partial class CompilationRun
     /// </summary>
     public (CompiledPolicySet PolicySet, CompilationDelta Delta)? TryApplyPolicy(ClusterSnapshot next, NetworkPolicyDefinition? oldPolicy, NetworkPolicyDefinition? newPolicy)
     {
+        EnsureSelectorBackReferences();
         if (!CanApplyIncrementally(oldPolicy) || !CanApplyIncrementally(newPolicy) ||
             !ReferenceEquals(next.Namespaces, _snapshot.Namespaces) || !ReferenceEquals(next.Pods, _snapshot.Pods))
         {

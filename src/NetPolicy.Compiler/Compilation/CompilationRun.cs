@@ -85,6 +85,7 @@ internal sealed partial class CompilationRun
 
     public CompiledPolicySet Run()
     {
+        _backReferencesPending = true;
         BuildIdentities();
         PrecomputeSelections();
         CompilePolicies();
@@ -253,12 +254,41 @@ internal sealed partial class CompilationRun
         state = new SelectorState(key, ids);
         _selectors[key] = state;
         IndexSelector(state);
-        foreach (var id in state.Ids)
+        if (!_backReferencesPending)
         {
-            _identityById[id].Selectors.Add(state);
+            foreach (var id in state.Ids)
+            {
+                _identityById[id].Selectors.Add(state);
+            }
         }
 
         return state;
+    }
+
+    // A cold compile leaves the identity → selector back-references (which only in-place updates follow) to the first
+    // in-place update: a compile that is never updated does not pay for them.
+    private bool _backReferencesPending;
+
+    /// <summary>Builds what in-place updates need and a one-off compile does not (a session calls it after compiling).</summary>
+    public void PrepareForUpdates() => EnsureSelectorBackReferences();
+
+    /// <summary>Fills <see cref="IdentityInfo.Selectors"/> for the selectors of the cold compile, in creation order (the
+    /// order in which <see cref="Selector"/> would have added them).</summary>
+    private void EnsureSelectorBackReferences()
+    {
+        if (!_backReferencesPending)
+        {
+            return;
+        }
+
+        _backReferencesPending = false;
+        foreach (var state in _selectors.Values)
+        {
+            foreach (var id in state.Ids)
+            {
+                _identityById[id].Selectors.Add(state);
+            }
+        }
     }
 
     // Selectors indexed by a label every identity they select must carry, so a new identity is matched against few.
