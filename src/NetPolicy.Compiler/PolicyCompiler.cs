@@ -21,12 +21,14 @@ namespace NetPolicy.Compiler;
 public sealed class PolicyCompiler
 {
     private readonly ILogger _logger;
+    private readonly int _maxDegreeOfParallelism;
 
     /// <summary>Initializes a compiler.</summary>
     /// <param name="options">Options, or <see langword="null"/> for the defaults.</param>
     public PolicyCompiler(PolicyCompilerOptions? options = null)
     {
         _logger = (options?.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("NetPolicy.Compiler");
+        _maxDegreeOfParallelism = options?.MaxDegreeOfParallelism ?? -1;
     }
 
     /// <summary>Compiles a snapshot.</summary>
@@ -47,7 +49,7 @@ public sealed class PolicyCompiler
             return new CompilationResult(snapshot, snapshot.Diagnostics, null, null);
         }
 
-        var policySet = new CompilationRun(snapshot, previous, _logger).Run();
+        var policySet = new CompilationRun(snapshot, previous, _logger, _maxDegreeOfParallelism).Run();
         _logger.CompileCompleted(policySet.Endpoints.Count, policySet.Identities.Count, snapshot.Policies.Count, policySet.RuleSets.Count, policySet.IPCache.Count);
         CompilationDelta? delta = null;
         if (previous is not null)

@@ -29,6 +29,7 @@ namespace NetPolicy.Compiler;
 public sealed class PolicyCompilerSession
 {
     private readonly ILogger _logger;
+    private readonly int _maxDegreeOfParallelism;
     private CompilationRun? _run;
 
     /// <summary>Initializes a session with a full compile of the snapshot.</summary>
@@ -38,6 +39,7 @@ public sealed class PolicyCompilerSession
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         _logger = (options?.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("NetPolicy.Compiler");
+        _maxDegreeOfParallelism = options?.MaxDegreeOfParallelism ?? -1;
         Current = Full(snapshot, null);
     }
 
@@ -173,7 +175,7 @@ public sealed class PolicyCompilerSession
             return new CompilationResult(snapshot, snapshot.Diagnostics, null, null);
         }
 
-        _run = new CompilationRun(snapshot, previous, _logger);
+        _run = new CompilationRun(snapshot, previous, _logger, _maxDegreeOfParallelism);
         var policySet = _run.Run();
         _run.PrepareForUpdates(); // the first event after a compile should not pay for the in-place indexes
         return new CompilationResult(snapshot, snapshot.Diagnostics, policySet, previous is null ? null : policySet.DiffFrom(previous));

@@ -4,8 +4,8 @@ namespace NetPolicy.Compiler.Compilation;
 
 internal sealed partial class CompilationRun
 {
-    // Below this many distinct peer selectors a cold compile selects on one thread: the parallel loop would cost more.
-    private const int ParallelSelectionThreshold = 256;
+    // Below this many items (selectors, identities, rule sets) a loop runs on one thread: the parallel loop would cost more.
+    private const int ParallelSelectionThreshold = 64;
 
     // Identities of every distinct peer selector, computed in parallel before policies compile; Selector() takes them.
     private Dictionary<SelectorKey, uint[]>? _precomputedSelections;
@@ -54,7 +54,7 @@ internal sealed partial class CompilationRun
         }
 
         var results = new uint[keys.Count][];
-        Parallel.For(0, keys.Count, i => results[i] = ComputeSelection(keys[i]));
+        ForEachIndex(keys.Count, i => results[i] = ComputeSelection(keys[i]));
         _precomputedSelections = new Dictionary<SelectorKey, uint[]>(keys.Count);
         for (var i = 0; i < keys.Count; i++)
         {
@@ -127,6 +127,22 @@ internal sealed partial class CompilationRun
         var ids = result.ToArray();
         Array.Sort(ids);
         return ids;
+    }
+
+    /// <summary>Runs the body for 0..count-1: in parallel when there is enough work and parallelism is allowed.</summary>
+    private void ForEachIndex(int count, Action<int> body)
+    {
+        if (count < ParallelSelectionThreshold || _parallel.MaxDegreeOfParallelism == 1)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                body(i);
+            }
+
+            return;
+        }
+
+        Parallel.For(0, count, _parallel, body);
     }
 
     private KeyValuePair<string, string> RarestPodLabel(LabelSelector podSelector) =>

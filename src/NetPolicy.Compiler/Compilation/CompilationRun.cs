@@ -15,6 +15,7 @@ namespace NetPolicy.Compiler.Compilation;
 internal sealed partial class CompilationRun
 {
     private readonly ILogger _logger;
+    private readonly ParallelOptions _parallel;
     private ClusterSnapshot _snapshot;
     private readonly CompiledPolicySet? _previous;
 
@@ -58,8 +59,9 @@ internal sealed partial class CompilationRun
     private ImmutableSortedDictionary<int, RuleSet> _ruleSetOutput = ImmutableSortedDictionary<int, RuleSet>.Empty;
     private ImmutableSortedDictionary<int, PeerSet> _peerSetOutput = ImmutableSortedDictionary<int, PeerSet>.Empty;
 
-    public CompilationRun(ClusterSnapshot snapshot, CompiledPolicySet? previous, ILogger logger)
+    public CompilationRun(ClusterSnapshot snapshot, CompiledPolicySet? previous, ILogger logger, int maxDegreeOfParallelism = -1)
     {
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism };
         _snapshot = snapshot;
         _previous = previous;
         _logger = logger;
@@ -154,6 +156,7 @@ internal sealed partial class CompilationRun
         // The three indexes are independent of each other: fill them in parallel.
         var infos = _identities.Values.ToArray();
         Parallel.Invoke(
+            _parallel,
             () =>
             {
                 foreach (var info in infos)
@@ -748,7 +751,7 @@ internal sealed partial class CompilationRun
             // choose policy lists and rule sets in identity order (their numbers depend on it).
             EnsurePoliciesByNamespace();
             var matches = new (List<int>? Ingress, List<int>? Egress)[infos.Length];
-            Parallel.For(0, infos.Length, i => matches[i] = infos[i].Selection is null ? MatchPolicies(infos[i]) : default);
+            ForEachIndex(infos.Length, i => matches[i] = infos[i].Selection is null ? MatchPolicies(infos[i]) : default);
             for (var i = 0; i < infos.Length; i++)
             {
                 infos[i].Selection ??= MakeSelection(matches[i].Ingress, matches[i].Egress);
@@ -773,17 +776,7 @@ internal sealed partial class CompilationRun
         // Every rule set's rules depend only on the compiled policies and peer sets: build them in parallel.
         var deferred = _deferredRuleSets;
         _deferredRuleSets = null;
-        if (deferred.Count >= ParallelSelectionThreshold)
-        {
-            Parallel.For(0, deferred.Count, i => deferred[i].Current = BuildRules(deferred[i].Id, deferred[i]));
-        }
-        else
-        {
-            foreach (var state in deferred)
-            {
-                state.Current = BuildRules(state.Id, state);
-            }
-        }
+        ForEachIndex(deferred.Count, i => deferred[i].Current = BuildRules(deferred[i].Id, deferred[i]));
 
         _endpoints = builder.ToImmutable();
         var ruleSets = ImmutableSortedDictionary.CreateBuilder<int, RuleSet>();
