@@ -73,7 +73,7 @@ internal static class MeasureCommand
         string[] phases = ["BuildIdentities", "PrecomputeSelections", "CompilePolicies", "BuildAddressClasses", "BuildPeerSets", "BuildEndpoints"];
         var methods = phases.Select(p => type?.GetMethod(p, BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.Public)).ToArray();
         var ctor = type?.GetConstructors(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic).FirstOrDefault(c =>
-            c.GetParameters().Select(p => p.ParameterType).SequenceEqual([typeof(ClusterSnapshot), typeof(CompiledPolicySet), typeof(Microsoft.Extensions.Logging.ILogger)]));
+            c.GetParameters().Select(p => p.ParameterType).SequenceEqual([typeof(ClusterSnapshot), typeof(CompiledPolicySet), typeof(Microsoft.Extensions.Logging.ILogger), typeof(int)]));
         if (ctor is null || methods.Any(m => m is null || m.GetParameters().Length != 0))
         {
             Console.WriteLine("  unavailable: CompilationRun's phases were renamed; update MeasureCommand.PhaseBreakdown.");
@@ -81,7 +81,7 @@ internal static class MeasureCommand
         }
 
         FullGc();
-        var run = ctor.Invoke([snapshot, null, NullLogger.Instance]);
+        var run = ctor.Invoke([snapshot, null, NullLogger.Instance, -1]);
         for (var i = 0; i < phases.Length; i++)
         {
             var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);

@@ -383,31 +383,6 @@ internal sealed partial class CompilationRun
         return ids;
     }
 
-    private static uint[] Intersect(uint[] a, uint[] b)
-    {
-        var result = new List<uint>(Math.Min(a.Length, b.Length));
-        int i = 0, j = 0;
-        while (i < a.Length && j < b.Length)
-        {
-            if (a[i] == b[j])
-            {
-                result.Add(a[i]);
-                i++;
-                j++;
-            }
-            else if (a[i] < b[j])
-            {
-                i++;
-            }
-            else
-            {
-                j++;
-            }
-        }
-
-        return [.. result];
-    }
-
     private NamespaceMatch MatchNamespaces(LabelSelector selector)
     {
         if (_namespaceSelectorCache.TryGetValue(selector, out var cached))
@@ -471,6 +446,7 @@ internal sealed partial class CompilationRun
     private sealed class NamespaceMatch
     {
         private uint[]? _identityIds;
+        private int[]? _podLabelClasses;
 
         public List<NamespaceDefinition> Namespaces { get; } = [];
 
@@ -497,7 +473,30 @@ internal sealed partial class CompilationRun
             return _identityIds;
         }
 
-        public void ReleaseIdentityIds() => _identityIds = null;
+        /// <summary>The pod-label class (<see cref="IdentityInfo.PodLabelClass"/>) of each identity of <see cref="IdentityIds"/>,
+        /// position for position. Only while a cold compile selects peers: every identity has its class then.</summary>
+        public int[] PodLabelClasses(CompilationRun run)
+        {
+            if (_podLabelClasses is null)
+            {
+                var ids = IdentityIds(run);
+                var classes = new int[ids.Length];
+                for (var i = 0; i < ids.Length; i++)
+                {
+                    classes[i] = run._identityById[ids[i]].PodLabelClass;
+                }
+
+                _podLabelClasses = classes;
+            }
+
+            return _podLabelClasses;
+        }
+
+        public void ReleaseIdentityIds()
+        {
+            _identityIds = null;
+            _podLabelClasses = null;
+        }
     }
 
     // ---------------------------------------------------------------- policies → fragments
@@ -1057,6 +1056,10 @@ internal sealed partial class CompilationRun
         public List<SelectorState> Selectors { get; } = [];
 
         public Selection? Selection { get; set; }
+
+        /// <summary>The number shared by every identity with equal pod labels (a cold compile's peer selection evaluates a
+        /// pod selector once per class); -1 outside that.</summary>
+        public int PodLabelClass { get; set; } = -1;
 
         /// <summary>The canonical order of new label sets: namespace, then namespace labels, then pod labels, each as
         /// ordinal text (the order of the joined text <c>namespace\u0001nsLabels\u0001podLabels</c>, without building it).</summary>
