@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -758,6 +759,7 @@ internal sealed partial class CompilationRun
         }
 
         _deferredRuleSets = [];
+        _namedPortRuleSets = new(NamedPortListComparer.Instance);
         foreach (var info in infos)
         {
             foreach (var pod in info.Pods)
@@ -775,6 +777,7 @@ internal sealed partial class CompilationRun
         // Every rule set's rules depend only on the compiled policies and peer sets: build them in parallel.
         var deferred = _deferredRuleSets;
         _deferredRuleSets = null;
+        _namedPortRuleSets = null;
         ForEachIndex(deferred.Count, i => deferred[i].Current = BuildRules(deferred[i].Id, deferred[i]));
 
         _endpoints = builder.ToImmutable();
@@ -948,6 +951,24 @@ internal sealed partial class CompilationRun
 
     private RuleSetState RuleSetFor(PolicyList policies, PolicyDirection direction, PodEndpoint? namedPortPod)
     {
+        // Cold compile: pods of one workload share their named ports; find their rule set without building its key.
+        if (namedPortPod is not null && _namedPortRuleSets is not null &&
+            _namedPortRuleSets.TryGetValue((policies, namedPortPod.NamedPorts), out var known))
+        {
+            return known;
+        }
+
+        var state = RuleSetForKey(policies, direction, namedPortPod);
+        if (namedPortPod is not null && _namedPortRuleSets is not null)
+        {
+            _namedPortRuleSets[(policies, namedPortPod.NamedPorts)] = state;
+        }
+
+        return state;
+    }
+
+    private RuleSetState RuleSetForKey(PolicyList policies, PolicyDirection direction, PodEndpoint? namedPortPod)
+    {
         var memoKey = namedPortPod is null ? policies.Key : policies.Key + "|ports:" + NamedPortKey(namedPortPod);
         if (_ruleSets.TryGetValue(memoKey, out var state))
         {
@@ -979,6 +1000,29 @@ internal sealed partial class CompilationRun
 
     // Rule sets created during a cold BuildEndpoints, whose rules are built after every endpoint has chosen its own.
     private List<RuleSetState>? _deferredRuleSets;
+
+    // During a cold BuildEndpoints only: named-port rule sets by policy list and the pod's named ports (by content).
+    private Dictionary<(PolicyList Policies, ImmutableArray<NamedPort> Ports), RuleSetState>? _namedPortRuleSets;
+
+    private sealed class NamedPortListComparer : IEqualityComparer<(PolicyList Policies, ImmutableArray<NamedPort> Ports)>
+    {
+        public static NamedPortListComparer Instance { get; } = new();
+
+        public bool Equals((PolicyList Policies, ImmutableArray<NamedPort> Ports) x, (PolicyList Policies, ImmutableArray<NamedPort> Ports) y) =>
+            ReferenceEquals(x.Policies, y.Policies) && x.Ports.AsSpan().SequenceEqual(y.Ports.AsSpan());
+
+        public int GetHashCode((PolicyList Policies, ImmutableArray<NamedPort> Ports) obj)
+        {
+            var hash = new HashCode();
+            hash.Add(RuntimeHelpers.GetHashCode(obj.Policies));
+            foreach (var port in obj.Ports)
+            {
+                hash.Add(port);
+            }
+
+            return hash.ToHashCode();
+        }
+    }
 
     private RuleSet BuildRuleSet(int id, RuleSetState state)
     {
