@@ -119,6 +119,36 @@ public sealed class PolicyCompilerSession
         return Update(next);
     }
 
+    /// <summary>Removes a namespace with its pods and policies (applied in place: its policies and pods leave one by one,
+    /// as <see cref="RemovePolicy"/> and <see cref="RemovePod"/> do; or recompiled with the previous numbering when one of
+    /// them cannot).</summary>
+    /// <param name="name">The namespace name.</param>
+    /// <returns>The new result, with <see cref="CompilationResult.Delta"/> relative to the previous one (empty when the
+    /// namespace is not in the snapshot).</returns>
+    public CompilationResult RemoveNamespace(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!Snapshot.Namespaces.ContainsKey(name))
+        {
+            Current = new CompilationResult(Snapshot, Current.Diagnostics, Current.PolicySet, Current.PolicySet is null ? null : new CompilationDelta());
+            return Current;
+        }
+
+        var next = Snapshot.RemoveNamespace(name);
+        if (_run is not null && Current.PolicySet is { } before && !next.HasErrors && _run.TryRemoveNamespace(next, before, name) is { } applied)
+        {
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.IncrementalCompile(applied.Delta.ToString());
+            }
+
+            Current = new CompilationResult(next, next.Diagnostics, applied.PolicySet, applied.Delta);
+            return Current;
+        }
+
+        return Update(next);
+    }
+
     /// <summary>Replaces the whole snapshot (recompiles with the previous numbering).</summary>
     /// <param name="snapshot">The snapshot.</param>
     /// <returns>The new result.</returns>

@@ -86,4 +86,72 @@ internal sealed partial class CompilationRun
         var policySet = Output();
         return (policySet, policySet.DiffFrom(before));
     }
+
+    /// <summary>
+    /// Removes a namespace and everything in it from the retained state: its policies are removed one by one, then its
+    /// pods, each step the in-place policy or pod change; then the namespace leaves the namespace indexes. Returns
+    /// <see langword="null"/> when a step needs a full compile (the retained state is then unusable and the caller
+    /// compiles anew). The delta is computed by comparing results.
+    /// </summary>
+    public (CompiledPolicySet PolicySet, CompilationDelta Delta)? TryRemoveNamespace(ClusterSnapshot next, CompiledPolicySet before, string name)
+    {
+        EnsureSelectorBackReferences();
+        if (!_snapshot.Namespaces.TryGetValue(name, out var old))
+        {
+            return null;
+        }
+
+        var prefix = name + "/";
+        var snapshot = _snapshot;
+        foreach (var policy in _snapshot.Policies.Values.Where(p => string.Equals(p.Namespace, name, StringComparison.Ordinal)).ToList())
+        {
+            snapshot = snapshot.RemovePolicy(policy.Key);
+            if (TryApplyPolicy(snapshot, policy, null) is null)
+            {
+                return null;
+            }
+        }
+
+        foreach (var pod in _snapshot.Pods.Values.Where(p => string.Equals(p.Namespace, name, StringComparison.Ordinal)).ToList())
+        {
+            snapshot = snapshot.RemovePod(pod.Key);
+            if (TryApplyPod(snapshot, pod, null) is null)
+            {
+                return null;
+            }
+        }
+
+        if (snapshot.Pods.Keys.Any(k => k.StartsWith(prefix, StringComparison.Ordinal)) ||
+            snapshot.Policies.Keys.Any(k => k.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            return null;
+        }
+
+        // The namespace leaves the indexes; selectors scoped to it select nothing now and are kept up to date as before.
+        if (_namespaceLabelIndex is not null)
+        {
+            foreach (var label in old.Labels.Items)
+            {
+                if (_namespaceLabelIndex.TryGetValue((label.Key, label.Value), out var list))
+                {
+                    list.Remove(old);
+                }
+            }
+        }
+
+        foreach (var match in _namespaceSelectorCache.Values)
+        {
+            match.Namespaces.Remove(old);
+        }
+
+        if (_identitiesByNamespace.TryGetValue(name, out var identities) && identities.Count == 0)
+        {
+            _identitiesByNamespace.Remove(name);
+        }
+
+        _policiesByNamespace?.Remove(name);
+        _snapshot = next;
+        var policySet = Output();
+        return (policySet, policySet.DiffFrom(before));
+    }
 }

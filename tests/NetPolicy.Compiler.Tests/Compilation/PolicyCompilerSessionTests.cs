@@ -80,8 +80,12 @@ public sealed class PolicyCompilerSessionTests
             var policies = session.Snapshot.Policies.Values.ToList();
             var namespaces = session.Snapshot.Namespaces.Keys.ToList();
             CompilationResult result;
-            var choice = random.Next(7);
-            if (choice == 0 && policies.Count > 0)
+            var choice = random.Next(8);
+            if (choice == 7 && namespaces.Count > 1)
+            {
+                result = session.RemoveNamespace(namespaces[random.Next(namespaces.Count)]);
+            }
+            else if (choice == 0 && policies.Count > 0)
             {
                 result = session.RemovePolicy(policies[random.Next(policies.Count)].Key);
             }
@@ -176,6 +180,46 @@ public sealed class PolicyCompilerSessionTests
         Assert.DoesNotContain(logs.Messages, m => m.StartsWith("Incremental compile:", StringComparison.Ordinal));
         Assert.True(result.PolicySet!.Decide(System.Net.IPAddress.Parse("198.19.4.4"), System.Net.IPAddress.Parse("198.18.0.3"), TransportProtocol.Tcp, 80));
         Assert.False(result.PolicySet.Decide(System.Net.IPAddress.Parse("198.18.0.1"), System.Net.IPAddress.Parse("198.18.0.3"), TransportProtocol.Tcp, 80));
+    }
+
+    [Fact]
+    public void RemoveNamespace_IsAppliedInPlaceAndMatchesAFreshCompileWithTheSameNumbers()
+    {
+        var removedSomewhere = 0;
+        for (var seed = 1; seed <= 80; seed++)
+        {
+            var snapshot = RandomCluster.Create(seed);
+            if (snapshot.Namespaces.Count < 2)
+            {
+                continue;
+            }
+
+            var logs = new RecordingLoggerFactory();
+            var session = new PolicyCompilerSession(snapshot, new PolicyCompilerOptions { LoggerFactory = logs });
+            var before = session.Current.PolicySet!;
+            var name = snapshot.Namespaces.Keys.First();
+            var result = session.RemoveNamespace(name);
+            var after = result.ThrowIfErrors();
+
+            Assert.DoesNotContain(after.Endpoints.Keys, k => k.StartsWith(name + "/", StringComparison.Ordinal));
+            Assert.Equal(after.DiffFrom(before).ToString(), result.Delta!.ToString());
+            // The same identities and endpoint isolation as a fresh compile with the previous numbering (address classes
+            // of removed ipBlocks stay until the next full compile, as with RemovePolicy; they match no rule).
+            var fresh = new PolicyCompiler().Compile(snapshot.RemoveNamespace(name), before).ThrowIfErrors();
+            Assert.Equal(fresh.Identities, after.Identities);
+            Assert.Equal(
+                fresh.Endpoints.Values.Select(e => (e.Pod, e.Identity, e.IngressIsolated, e.EgressIsolated, e.IngressPolicies.Length, e.EgressPolicies.Length)),
+                after.Endpoints.Values.Select(e => (e.Pod, e.Identity, e.IngressIsolated, e.EgressIsolated, e.IngressPolicies.Length, e.EgressPolicies.Length)));
+            AssertAgreesWithReference(session.Snapshot, after, seed);
+            removedSomewhere += logs.Messages.Count(m => m.StartsWith("Incremental compile:", StringComparison.Ordinal));
+
+            // Unknown namespaces are a no-op with an empty delta.
+            var again = session.RemoveNamespace("no-such-namespace");
+            Assert.Same(after, again.PolicySet);
+            Assert.Equal(new NetPolicy.Compiler.Ir.CompilationDelta().ToString(), again.Delta!.ToString());
+        }
+
+        Assert.True(removedSomewhere > 40, $"only {removedSomewhere} namespace removals were applied in place");
     }
 
     [Fact]
