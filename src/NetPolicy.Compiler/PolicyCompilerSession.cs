@@ -101,22 +101,10 @@ public sealed class PolicyCompilerSession
         var next = Snapshot.SetNamespace(ns);
         if (Snapshot.Namespaces.TryGetValue(ns.Name, out var old) && old.Equals(next.Namespaces[ns.Name]))
         {
-            Current = new CompilationResult(Snapshot, Current.Diagnostics, Current.PolicySet, Current.PolicySet is null ? null : new CompilationDelta());
-            return Current;
+            return Unchanged(Snapshot);
         }
 
-        if (_run is not null && Current.PolicySet is { } before && !next.HasErrors && _run.TryApplyNamespace(next, before, ns) is { } applied)
-        {
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                _logger.IncrementalCompile(applied.Delta.ToString());
-            }
-
-            Current = new CompilationResult(next, next.Diagnostics, applied.PolicySet, applied.Delta);
-            return Current;
-        }
-
-        return Update(next);
+        return InPlaceOrFull(next, (run, before) => run.TryApplyNamespace(next, before, ns));
     }
 
     /// <summary>Removes a namespace with its pods and policies (applied in place: its policies and pods leave one by one,
@@ -130,23 +118,11 @@ public sealed class PolicyCompilerSession
         ArgumentNullException.ThrowIfNull(name);
         if (!Snapshot.Namespaces.ContainsKey(name))
         {
-            Current = new CompilationResult(Snapshot, Current.Diagnostics, Current.PolicySet, Current.PolicySet is null ? null : new CompilationDelta());
-            return Current;
+            return Unchanged(Snapshot);
         }
 
         var next = Snapshot.RemoveNamespace(name);
-        if (_run is not null && Current.PolicySet is { } before && !next.HasErrors && _run.TryRemoveNamespace(next, before, name) is { } applied)
-        {
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                _logger.IncrementalCompile(applied.Delta.ToString());
-            }
-
-            Current = new CompilationResult(next, next.Diagnostics, applied.PolicySet, applied.Delta);
-            return Current;
-        }
-
-        return Update(next);
+        return InPlaceOrFull(next, (run, before) => run.TryRemoveNamespace(next, before, name));
     }
 
     /// <summary>Replaces the whole snapshot (recompiles with the previous numbering).</summary>
@@ -161,7 +137,24 @@ public sealed class PolicyCompilerSession
 
     private CompilationResult Apply(ClusterSnapshot next, PodEndpoint? oldPod, PodEndpoint? newPod)
     {
-        if (_run is not null && Current.PolicySet is not null && _run.TryApplyPod(next, oldPod, newPod) is { } applied)
+        return InPlaceOrFull(next, (run, _) => run.TryApplyPod(next, oldPod, newPod));
+    }
+
+    private CompilationResult ApplyPolicy(ClusterSnapshot next, NetworkPolicyDefinition? oldPolicy, NetworkPolicyDefinition? newPolicy)
+    {
+        if (oldPolicy is not null && newPolicy is not null && oldPolicy.Equals(newPolicy))
+        {
+            return Unchanged(next);
+        }
+
+        return InPlaceOrFull(next, (run, _) => run.TryApplyPolicy(next, oldPolicy, newPolicy));
+    }
+
+    /// <summary>Applies an event to the retained compile in place when it can (logging the delta), or recompiles the next
+    /// snapshot with the previous numbering.</summary>
+    private CompilationResult InPlaceOrFull(ClusterSnapshot next, Func<CompilationRun, CompiledPolicySet, (CompiledPolicySet PolicySet, CompilationDelta Delta)?> tryApply)
+    {
+        if (_run is not null && Current.PolicySet is { } before && !next.HasErrors && tryApply(_run, before) is { } applied)
         {
             if (_logger.IsEnabled(LogLevel.Debug))
             {
@@ -175,26 +168,11 @@ public sealed class PolicyCompilerSession
         return Update(next);
     }
 
-    private CompilationResult ApplyPolicy(ClusterSnapshot next, NetworkPolicyDefinition? oldPolicy, NetworkPolicyDefinition? newPolicy)
+    /// <summary>The same policy set under the given snapshot, with an empty delta.</summary>
+    private CompilationResult Unchanged(ClusterSnapshot snapshot)
     {
-        if (oldPolicy is not null && newPolicy is not null && oldPolicy.Equals(newPolicy))
-        {
-            Current = new CompilationResult(next, next.Diagnostics, Current.PolicySet, Current.PolicySet is null ? null : new CompilationDelta());
-            return Current;
-        }
-
-        if (_run is not null && Current.PolicySet is not null && !next.HasErrors && _run.TryApplyPolicy(next, oldPolicy, newPolicy) is { } applied)
-        {
-            if (_logger.IsEnabled(LogLevel.Debug))
-            {
-                _logger.IncrementalCompile(applied.Delta.ToString());
-            }
-
-            Current = new CompilationResult(next, next.Diagnostics, applied.PolicySet, applied.Delta);
-            return Current;
-        }
-
-        return Update(next);
+        Current = new CompilationResult(snapshot, Current.Diagnostics, Current.PolicySet, Current.PolicySet is null ? null : new CompilationDelta());
+        return Current;
     }
 
     private CompilationResult Full(ClusterSnapshot snapshot, CompiledPolicySet? previous)
