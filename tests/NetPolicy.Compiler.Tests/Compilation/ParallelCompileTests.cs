@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
 using System.Net;
+using System.Net.Sockets;
+using NetPolicy.Compiler.Evaluation;
 using NetPolicy.Compiler.Model;
 
 namespace NetPolicy.Compiler.Tests.Compilation;
@@ -62,6 +64,34 @@ public sealed class ParallelCompileTests
         Assert.Equal(sequential.SetPolicy(widened).PolicySet, parallel.SetPolicy(widened).PolicySet);
     }
 
+    /// <summary>The large-cluster paths (precomputed selection with pod-label classes, deferred rule sets) decide as
+    /// the reference evaluator does; the small random clusters of the differential tests never reach them.</summary>
+    [Theory]
+    [InlineData(6)]
+    [InlineData(7)]
+    public void Compile_LargeCluster_AgreesWithReferenceEvaluatorOnSampledFlows(int seed)
+    {
+        var snapshot = Cluster(seed);
+        var compiled = new PolicyCompiler().Compile(snapshot).PolicySet!;
+        var evaluator = new PolicyEvaluator(snapshot);
+        var pods = snapshot.Pods.Values.ToArray();
+        var random = new Random(seed);
+        int[] ports = [80, 5432, 6000, 6050, 6100, 6101, 8080, 8081];
+        var allowed = 0;
+        for (var i = 0; i < 4000; i++)
+        {
+            var from = pods[random.Next(pods.Length)];
+            var to = pods[random.Next(pods.Length)];
+            var port = ports[random.Next(ports.Length)];
+            var expected = evaluator.Evaluate(FlowEndpoint.ForPod(from), FlowEndpoint.ForPod(to), TransportProtocol.Tcp, port, AddressFamily.InterNetwork);
+            var actual = compiled.Decide(from.AddressOf(AddressFamily.InterNetwork)!, to.AddressOf(AddressFamily.InterNetwork)!, TransportProtocol.Tcp, port);
+            Assert.True(expected.Allowed == actual, $"{from.Key} -> {to.Key} TCP/{port}\n{expected.Explain()}");
+            allowed += actual ? 1 : 0;
+        }
+
+        Assert.InRange(allowed, 200, 3800); // both verdicts occur, so the comparison can fail either way
+    }
+
     [Fact]
     public void MaxDegreeOfParallelism_ZeroOrBelowMinusOne_Throws()
     {
@@ -69,7 +99,7 @@ public sealed class ParallelCompileTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new PolicyCompilerOptions { MaxDegreeOfParallelism = -2 });
     }
 
-    /// <summary>60 namespaces of 10 pods; same-namespace, cross-namespace, expression, ipBlock and named-port peers.</summary>
+    /// <summary>120 namespaces of 10 pods, 4 policies each; same-namespace, cross-namespace, expression, ipBlock and named-port peers.</summary>
     private static ClusterSnapshot Cluster(int seed)
     {
         var random = new Random(seed);
@@ -78,7 +108,7 @@ public sealed class ParallelCompileTests
         var pods = new List<PodEndpoint>();
         var policies = new List<NetworkPolicyDefinition>();
         var podIndex = 0;
-        for (var n = 0; n < 60; n++)
+        for (var n = 0; n < 120; n++)
         {
             var ns = "ns" + n;
             namespaces.Add(NamespaceDefinition.Create(ns, LabelSet.Of("team", teams[n % teams.Length], "env", n % 3 == 0 ? "prod" : "dev")));
@@ -98,7 +128,7 @@ public sealed class ParallelCompileTests
                 });
             }
 
-            for (var k = 0; k < 3; k++)
+            for (var k = 0; k < 4; k++)
             {
                 var peer = random.Next(4) switch
                 {
