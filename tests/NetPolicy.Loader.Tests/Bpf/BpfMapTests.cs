@@ -1,7 +1,10 @@
+using System.Net;
 using System.Runtime.InteropServices;
+using NetPolicy.Compiler.Bpf;
 using NetPolicy.Loader.Bpf;
 using NetPolicy.Loader.Native;
 using NetPolicy.Loader.Tests.Support;
+using BpfMapType = NetPolicy.Loader.Bpf.BpfMapType;
 
 namespace NetPolicy.Loader.Tests.Bpf;
 
@@ -13,13 +16,13 @@ public sealed class BpfMapTests
     {
         using var obj = TestDatapath.Load();
         var map = obj.GetMap("np_policy");
-        var key = new NpPolicyKey { RuleSet = 3, Remote = 1 << 24, Port = 8080, Protocol = 6, PrefixLength = 16 };
+        var key = PolicyKey(ruleSet: 3, remote: 1 << 24, port: 8080, protocol: 6, portPrefixLength: 16);
 
-        map.Update(key, new NpPolicyValue { RuleId = 77, Action = 1, Tier = 1 });
-        bool found = map.TryLookup(key, out NpPolicyValue value);
+        map.Update(key, new BpfPolicyValue(ruleId: 77, action: 1, tier: 1, priority: 0));
+        bool found = map.TryLookup(key, out BpfPolicyValue value);
         bool deleted = map.Delete(key);
         bool deletedAgain = map.Delete(key);
-        bool foundAfterDelete = map.TryLookup(key, out NpPolicyValue _);
+        bool foundAfterDelete = map.TryLookup(key, out BpfPolicyValue _);
 
         Assert.True(found);
         Assert.Equal((77u, (byte)1, (byte)1), (value.RuleId, value.Action, value.Tier));
@@ -53,10 +56,10 @@ public sealed class BpfMapTests
     {
         using var obj = TestDatapath.Load();
         var map = obj.GetMap("np_policy");
-        var key = new NpPolicyKey { RuleSet = 1 };
-        map.Update(key, new NpPolicyValue { RuleId = 1 });
+        var key = PolicyKey(ruleSet: 1);
+        map.Update(key, PolicyValue(ruleId: 1));
 
-        var exception = Assert.Throws<KernelOperationException>(() => map.Update(key, new NpPolicyValue { RuleId = 2 }, BpfMapUpdateMode.NoExist));
+        var exception = Assert.Throws<KernelOperationException>(() => map.Update(key, PolicyValue(ruleId: 2), BpfMapUpdateMode.NoExist));
 
         Assert.Equal(Errno.EEXIST, exception.Errno);
         Assert.Equal("bpf_map_update_elem", exception.Operation);
@@ -69,7 +72,7 @@ public sealed class BpfMapTests
         using var obj = TestDatapath.Load();
 
         var exception = Assert.Throws<KernelOperationException>(() =>
-            obj.GetMap("np_policy").Update(new NpPolicyKey { RuleSet = 9 }, new NpPolicyValue(), BpfMapUpdateMode.Exist));
+            obj.GetMap("np_policy").Update(PolicyKey(ruleSet: 9), default(BpfPolicyValue), BpfMapUpdateMode.Exist));
 
         Assert.Equal(Errno.ENOENT, exception.Errno);
     }
@@ -81,10 +84,10 @@ public sealed class BpfMapTests
         var map = obj.GetMap("np_policy");
         for (uint i = 0; i < TestDatapath.SmallEntries; i++)
         {
-            map.Update(new NpPolicyKey { RuleSet = i }, new NpPolicyValue());
+            map.Update(PolicyKey(ruleSet: i), default(BpfPolicyValue));
         }
 
-        var exception = Assert.Throws<KernelOperationException>(() => map.Update(new NpPolicyKey { RuleSet = 5000 }, new NpPolicyValue()));
+        var exception = Assert.Throws<KernelOperationException>(() => map.Update(PolicyKey(ruleSet: 5000), default(BpfPolicyValue)));
 
         Assert.Equal(Errno.E2BIG, exception.Errno);
         Assert.Contains("The map is full", exception.Message);
@@ -96,8 +99,8 @@ public sealed class BpfMapTests
         using var obj = TestDatapath.Load();
         var map = obj.GetMap("np_policy");
 
-        var key = Assert.Throws<ArgumentException>(() => map.TryLookup(42u, out NpPolicyValue _));
-        var value = Assert.Throws<ArgumentException>(() => map.Update(new NpPolicyKey(), 1u, BpfMapUpdateMode.Any));
+        var key = Assert.Throws<ArgumentException>(() => map.TryLookup(42u, out BpfPolicyValue _));
+        var value = Assert.Throws<ArgumentException>(() => map.Update(default(BpfPolicyKey), 1u, BpfMapUpdateMode.Any));
         var raw = Assert.Throws<ArgumentException>(() => map.Update(new byte[16], new byte[7]));
 
         Assert.Equal("BPF map 'np_policy' has 16-byte keys; got 4 bytes. (Parameter 'key')", key.Message);
@@ -110,7 +113,7 @@ public sealed class BpfMapTests
     {
         using var obj = TestDatapath.Open();
 
-        var exception = Assert.Throws<InvalidOperationException>(() => obj.GetMap("np_policy").TryLookup(new NpPolicyKey(), out NpPolicyValue _));
+        var exception = Assert.Throws<InvalidOperationException>(() => obj.GetMap("np_policy").TryLookup(default(BpfPolicyKey), out BpfPolicyValue _));
 
         Assert.Equal("BPF map 'np_policy' does not exist in the kernel yet; load its object first.", exception.Message);
     }
@@ -120,17 +123,17 @@ public sealed class BpfMapTests
     {
         using var obj = TestDatapath.Load();
         var map = obj.GetMap("np_policy");
-        var keys = Enumerable.Range(0, 100).Select(i => new NpPolicyKey { RuleSet = (uint)i, Remote = 2, Protocol = 6 }).ToArray();
-        var values = Enumerable.Range(0, 100).Select(i => new NpPolicyValue { RuleId = (uint)i + 1000 }).ToArray();
+        var keys = Enumerable.Range(0, 100).Select(i => PolicyKey(ruleSet: (uint)i, remote: 2, protocol: 6)).ToArray();
+        var values = Enumerable.Range(0, 100).Select(i => PolicyValue(ruleId: (uint)i + 1000)).ToArray();
 
-        int written = map.UpdateBatch<NpPolicyKey, NpPolicyValue>(keys, values);
-        var listed = map.GetKeys<NpPolicyKey>().Select(k => k.RuleSet).Order().ToList();
-        var toDelete = keys.Take(50).Append(new NpPolicyKey { RuleSet = 999 }).Concat(keys.Take(3)).ToArray();
-        int deleted = map.DeleteBatch<NpPolicyKey>(toDelete);
+        int written = map.UpdateBatch<BpfPolicyKey, BpfPolicyValue>(keys, values);
+        var listed = map.GetKeys<BpfPolicyKey>().Select(k => k.RuleSet).Order().ToList();
+        var toDelete = keys.Take(50).Append(PolicyKey(ruleSet: 999)).Concat(keys.Take(3)).ToArray();
+        int deleted = map.DeleteBatch<BpfPolicyKey>(toDelete);
 
         Assert.Equal(100, written);
         Assert.Equal(Enumerable.Range(0, 100).Select(i => (uint)i), listed);
-        Assert.True(map.TryLookup(keys[99], out NpPolicyValue last));
+        Assert.True(map.TryLookup(keys[99], out BpfPolicyValue last));
         Assert.Equal(1099u, last.RuleId);
         Assert.Equal(50, deleted);
         Assert.Equal(50, map.GetKeys().Count());
@@ -142,13 +145,13 @@ public sealed class BpfMapTests
     {
         using var obj = TestDatapath.Load();
         var map = obj.GetMap("np_policy");
-        map.Update(new NpPolicyKey { RuleSet = 1 }, new NpPolicyValue());
-        NpPolicyKey[] keys = [new() { RuleSet = 0 }, new() { RuleSet = 1 }];
+        map.Update(PolicyKey(ruleSet: 1), default(BpfPolicyValue));
+        BpfPolicyKey[] keys = [PolicyKey(ruleSet: 0), PolicyKey(ruleSet: 1)];
 
-        var exception = Assert.Throws<KernelOperationException>(() => map.UpdateBatch<NpPolicyKey, NpPolicyValue>(keys, new NpPolicyValue[2], BpfMapUpdateMode.NoExist));
+        var exception = Assert.Throws<KernelOperationException>(() => map.UpdateBatch<BpfPolicyKey, BpfPolicyValue>(keys, new BpfPolicyValue[2], BpfMapUpdateMode.NoExist));
 
         Assert.True(exception.Errno == Errno.EEXIST, exception.Message);
-        Assert.True(map.TryLookup(new NpPolicyKey { RuleSet = 0 }, out NpPolicyValue _));
+        Assert.True(map.TryLookup(PolicyKey(ruleSet: 0), out BpfPolicyValue _));
     }
 
     [KernelFact]
@@ -156,20 +159,15 @@ public sealed class BpfMapTests
     {
         using var obj = TestDatapath.Load();
         var map = obj.GetMap("np_ipcache_lpm");
-        NpIPCacheLpmKey[] keys =
-        [
-            NpIPCacheLpmKey.IPv4(198, 18, 0, 0, 15),
-            NpIPCacheLpmKey.IPv4(198, 18, 4, 0, 24),
-            NpIPCacheLpmKey.IPv4(0, 0, 0, 0, 0),
-        ];
-        NpIPCacheValue[] values = [new() { Identity = 2, AddressClass = 1 << 24 }, new() { Identity = 2, AddressClass = (1 << 24) + 1 }, new() { Identity = 2 }];
+        BpfIPCacheLpmKey[] keys = [LpmKey("198.18.0.0/15"), LpmKey("198.18.4.0/24"), LpmKey("0.0.0.0/0")];
+        BpfIPCacheValue[] values = [new(identity: 2, addressClass: 1 << 24), new(identity: 2, addressClass: (1 << 24) + 1), new(identity: 2, addressClass: 0)];
 
-        int written = map.UpdateBatch<NpIPCacheLpmKey, NpIPCacheValue>(keys, values);
-        map.TryLookup(NpIPCacheLpmKey.IPv4(198, 18, 4, 9, 32), out NpIPCacheValue inner);
-        map.TryLookup(NpIPCacheLpmKey.IPv4(198, 19, 200, 1, 32), out NpIPCacheValue outer);
-        map.TryLookup(NpIPCacheLpmKey.IPv4(203, 0, 113, 1, 32), out NpIPCacheValue world);
+        int written = map.UpdateBatch<BpfIPCacheLpmKey, BpfIPCacheValue>(keys, values);
+        map.TryLookup(LpmKey("198.18.4.9/32"), out BpfIPCacheValue inner);
+        map.TryLookup(LpmKey("198.19.200.1/32"), out BpfIPCacheValue outer);
+        map.TryLookup(LpmKey("203.0.113.1/32"), out BpfIPCacheValue world);
         int listed = map.GetKeys().Count();
-        int deleted = map.DeleteBatch<NpIPCacheLpmKey>(keys);
+        int deleted = map.DeleteBatch<BpfIPCacheLpmKey>(keys);
 
         Assert.Equal(3, written);
         Assert.Equal((1u << 24) + 1, inner.AddressClass);
@@ -186,18 +184,18 @@ public sealed class BpfMapTests
         using var obj = TestDatapath.Load();
         var map = obj.GetMap("np_endpoints");
 
-        map.Update(5u, new NpEndpointValue { Identity = 11, IngressRuleSet = 1, EgressRuleSet = 2, Flags = 7 });
-        int written = map.UpdateBatch<uint, NpEndpointValue>([1u, 2u], [new() { Identity = 1 }, new() { Identity = 2 }]);
-        map.TryLookup(5u, out NpEndpointValue five);
-        map.TryLookup(2u, out NpEndpointValue two);
-        map.TryLookup(9u, out NpEndpointValue unset);
+        map.Update(5u, new BpfEndpointValue(identity: 11, ingressRuleSet: 1, egressRuleSet: 2, flags: 7));
+        int written = map.UpdateBatch<uint, BpfEndpointValue>([1u, 2u], [EndpointValue(identity: 1), EndpointValue(identity: 2)]);
+        map.TryLookup(5u, out BpfEndpointValue five);
+        map.TryLookup(2u, out BpfEndpointValue two);
+        map.TryLookup(9u, out BpfEndpointValue unset);
 
         Assert.Equal(2, written);
         Assert.Equal((11u, 1u, 2u, 7u), (five.Identity, five.IngressRuleSet, five.EgressRuleSet, five.Flags));
         Assert.Equal(2u, two.Identity);
         Assert.Equal(default, unset);
         Assert.Equal(Enumerable.Range(0, (int)TestDatapath.SmallArrayEntries).Select(i => (uint)i), map.GetKeys<uint>());
-        Assert.False(map.TryLookup(TestDatapath.SmallArrayEntries, out NpEndpointValue _));
+        Assert.False(map.TryLookup(TestDatapath.SmallArrayEntries, out BpfEndpointValue _));
     }
 
     [KernelFact]
@@ -267,20 +265,20 @@ public sealed class BpfMapTests
         using var obj = TestDatapath.Load();
         var map = obj.GetMap("np_policy");
         string path = Path.Combine(bpffs.Path, "np_policy");
-        map.Update(new NpPolicyKey { RuleSet = 4 }, new NpPolicyValue { RuleId = 44 });
+        map.Update(PolicyKey(ruleSet: 4), PolicyValue(ruleId: 44));
 
         map.Pin(path);
         using (var pinned = BpfMap.OpenPinned(path))
         {
             Assert.Equal(("np_policy", BpfMapType.Hash, 16, 8, TestDatapath.SmallEntries), (pinned.Name, pinned.Type, pinned.KeySize, pinned.ValueSize, pinned.MaxEntries));
             Assert.Equal(path, pinned.PinPath);
-            Assert.True(pinned.TryLookup(new NpPolicyKey { RuleSet = 4 }, out NpPolicyValue value));
+            Assert.True(pinned.TryLookup(PolicyKey(ruleSet: 4), out BpfPolicyValue value));
             Assert.Equal(44u, value.RuleId);
-            pinned.Update(new NpPolicyKey { RuleSet = 5 }, new NpPolicyValue { RuleId = 55 });
+            pinned.Update(PolicyKey(ruleSet: 5), PolicyValue(ruleId: 55));
             Assert.Throws<InvalidOperationException>(() => pinned.SetMaxEntries(5));
         }
 
-        Assert.True(map.TryLookup(new NpPolicyKey { RuleSet = 5 }, out NpPolicyValue fromPin));
+        Assert.True(map.TryLookup(PolicyKey(ruleSet: 5), out BpfPolicyValue fromPin));
         Assert.Equal(55u, fromPin.RuleId);
         Assert.Equal(path, map.PinPath);
         map.Unpin();
@@ -310,4 +308,14 @@ public sealed class BpfMapTests
         Assert.Equal(Errno.ENOENT, exception.Errno);
         Assert.Equal("bpf_obj_get", exception.Operation);
     }
+
+    private static BpfPolicyKey PolicyKey(uint ruleSet, uint remote = 0, ushort port = 0, byte protocol = 0, byte portPrefixLength = 0) =>
+        new(ruleSet, remote, port, protocol, portPrefixLength, direction: 0);
+
+    private static BpfPolicyValue PolicyValue(uint ruleId) => new(ruleId, action: 0, tier: 0, priority: 0);
+
+    private static BpfEndpointValue EndpointValue(uint identity) => new(identity, ingressRuleSet: 0, egressRuleSet: 0, flags: 0);
+
+    // IPv4 prefixes are stored IPv4-mapped: ::ffff:a.b.c.d/(96 + n).
+    private static BpfIPCacheLpmKey LpmKey(string prefix) => BpfIPCacheLpmKey.FromNetwork(IPNetwork.Parse(prefix));
 }

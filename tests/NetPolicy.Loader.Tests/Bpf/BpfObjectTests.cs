@@ -1,8 +1,10 @@
 using System.Runtime.InteropServices;
+using NetPolicy.Compiler.Bpf;
 using NetPolicy.Loader.Bpf;
 using NetPolicy.Loader.Native;
 using NetPolicy.Loader.Tests.Bpf.TestObjects;
 using NetPolicy.Loader.Tests.Support;
+using BpfMapType = NetPolicy.Loader.Bpf.BpfMapType;
 
 namespace NetPolicy.Loader.Tests.Bpf;
 
@@ -71,7 +73,7 @@ public sealed class BpfObjectTests
     public void Load_DatapathWithDefaultSizes_PassesVerifier()
     {
         using var obj = BpfObject.OpenDatapath();
-        obj.SetReadOnlyData(new NpConfig { Endpoint = 1, Abi = 1 });
+        obj.SetReadOnlyData(new BpfConfig(endpoint: 1, mode: 0, flags: 0, abi: 1));
 
         obj.Load();
 
@@ -90,17 +92,17 @@ public sealed class BpfObjectTests
         }
 
         second.Load();
-        first.GetMap("np_endpoints").Update(3u, new NpEndpointValue { Identity = 42, Flags = 1 });
-        second.GetMap("np_policy").Update(new NpPolicyKey { RuleSet = 1, Remote = 2 }, new NpPolicyValue { RuleId = 9, Action = 1 });
+        first.GetMap("np_endpoints").Update(3u, new BpfEndpointValue(identity: 42, ingressRuleSet: 0, egressRuleSet: 0, flags: 1));
+        second.GetMap("np_policy").Update(PolicyKey(ruleSet: 1, remote: 2), new BpfPolicyValue(ruleId: 9, action: 1, tier: 0, priority: 0));
 
         Assert.True(second.IsLoaded);
         Assert.All(second.Programs, p => Assert.True(p.IsLoaded));
-        Assert.True(second.GetMap("np_endpoints").TryLookup(3u, out NpEndpointValue endpoint));
+        Assert.True(second.GetMap("np_endpoints").TryLookup(3u, out BpfEndpointValue endpoint));
         Assert.Equal(42u, endpoint.Identity);
-        Assert.True(first.GetMap("np_policy").TryLookup(new NpPolicyKey { RuleSet = 1, Remote = 2 }, out NpPolicyValue policy));
+        Assert.True(first.GetMap("np_policy").TryLookup(PolicyKey(ruleSet: 1, remote: 2), out BpfPolicyValue policy));
         Assert.Equal(9u, policy.RuleId);
-        Assert.True(first.GetMap(".rodata").TryLookup(0u, out NpConfig firstConfig));
-        Assert.True(second.GetMap(".rodata").TryLookup(0u, out NpConfig secondConfig));
+        Assert.True(first.GetMap(".rodata").TryLookup(0u, out BpfConfig firstConfig));
+        Assert.True(second.GetMap(".rodata").TryLookup(0u, out BpfConfig secondConfig));
         Assert.Equal((1u, 2u), (firstConfig.Endpoint, secondConfig.Endpoint));
     }
 
@@ -115,12 +117,12 @@ public sealed class BpfObjectTests
                 second.GetMap(map.Name).ReuseFrom(map);
             }
 
-            first.GetMap("np_endpoints").Update(3u, new NpEndpointValue { Identity = 42 });
+            first.GetMap("np_endpoints").Update(3u, new BpfEndpointValue(identity: 42, ingressRuleSet: 0, egressRuleSet: 0, flags: 0));
         }
 
         second.Load();
 
-        Assert.True(second.GetMap("np_endpoints").TryLookup(3u, out NpEndpointValue endpoint));
+        Assert.True(second.GetMap("np_endpoints").TryLookup(3u, out BpfEndpointValue endpoint));
         Assert.Equal(42u, endpoint.Identity);
     }
 
@@ -154,10 +156,10 @@ public sealed class BpfObjectTests
             map.SetMaxEntries(64);
         }
 
-        obj.SetReadOnlyData(new NpConfig { Endpoint = 7, Mode = 1, Flags = 4, Abi = 1 });
+        obj.SetReadOnlyData(new BpfConfig(endpoint: 7, mode: 1, flags: 4, abi: 1));
         obj.Load();
 
-        Assert.True(obj.GetMap(".rodata").TryLookup(0u, out NpConfig config));
+        Assert.True(obj.GetMap(".rodata").TryLookup(0u, out BpfConfig config));
         Assert.Equal((7u, 1u, 4u, 1u), (config.Endpoint, config.Mode, config.Flags, config.Abi));
     }
 
@@ -177,7 +179,7 @@ public sealed class BpfObjectTests
     {
         using var obj = TestDatapath.Load();
 
-        Assert.Throws<InvalidOperationException>(() => obj.SetReadOnlyData(new NpConfig()));
+        Assert.Throws<InvalidOperationException>(() => obj.SetReadOnlyData(default(BpfConfig)));
         Assert.Throws<InvalidOperationException>(() => obj.GetMap("np_policy").SetMaxEntries(8));
     }
 
@@ -229,7 +231,7 @@ public sealed class BpfObjectTests
         obj.Dispose();
         obj.Dispose();
 
-        Assert.Throws<ObjectDisposedException>(() => map.TryLookup(new NpPolicyKey(), out NpPolicyValue _));
+        Assert.Throws<ObjectDisposedException>(() => map.TryLookup(default(BpfPolicyKey), out BpfPolicyValue _));
         Assert.Throws<ObjectDisposedException>(() => program.TestRun(new byte[64]));
         Assert.Throws<ObjectDisposedException>(() => obj.GetMap("np_policy"));
         Assert.False(obj.IsLoaded);
@@ -243,4 +245,7 @@ public sealed class BpfObjectTests
         Assert.Equal(0x7F, DatapathObject.Elf.Span[0]);
         Assert.True(MemoryMarshal.Read<uint>(DatapathObject.Elf.Span) == 0x464C457F);
     }
+
+    private static BpfPolicyKey PolicyKey(uint ruleSet, uint remote) =>
+        new(ruleSet, remote, port: 0, protocol: 0, portPrefixLength: 0, direction: 0);
 }

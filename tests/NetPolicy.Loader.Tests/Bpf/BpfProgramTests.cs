@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Runtime.InteropServices;
+using NetPolicy.Compiler.Bpf;
 using NetPolicy.Loader.Bpf;
 using NetPolicy.Loader.Native;
 using NetPolicy.Loader.Tests.Support;
@@ -33,8 +34,8 @@ public sealed class BpfProgramTests
     public void TestRun_TcpSynToUnprogrammedEndpoint_DropsAndEmitsEvent()
     {
         using var obj = TestDatapath.Load(endpoint: 7);
-        var events = new List<NpEvent>();
-        using var reader = new RingBufferReader(obj.GetMap("np_events"), record => events.Add(MemoryMarshal.Read<NpEvent>(record)));
+        var events = new List<BpfEvent>();
+        using var reader = new RingBufferReader(obj.GetMap("np_events"), record => events.Add(BpfEvent.ReadFrom(record)));
 
         var result = obj.GetProgram(DatapathObject.ToPodProgram).TestRun(Packets.Tcp(40000, 80, TcpSyn));
         int consumed = reader.Consume();
@@ -52,7 +53,7 @@ public sealed class BpfProgramTests
         Assert.Equal((ushort)40000, e.SourcePort);
         Assert.Equal((ushort)80, e.DestinationPort);
         Assert.Equal((0u, 0u, 0u), (e.LocalIdentity, e.RemoteIdentity, e.RemoteClass));
-        Assert.NotEqual(0UL, e.TimestampNs);
+        Assert.NotEqual(0UL, e.TimestampNanoseconds);
         Assert.Equal(Packets.Mapped(Packets.Source), Address(e, source: true));
         Assert.Equal(Packets.Mapped(Packets.Destination), Address(e, source: false));
         Assert.Equal(1UL, Sum(obj.GetMap("np_stats"), StatDropped));
@@ -62,14 +63,14 @@ public sealed class BpfProgramTests
     public void TestRun_TcpSynFromProgrammedOpenEndpoint_PassesAndRecordsFlow()
     {
         using var obj = TestDatapath.Open(endpoint: 3);
-        obj.SetReadOnlyData(new NpConfig { Endpoint = 3, Flags = 1, Abi = 1 }); // NP_CFG_EMIT_ALLOW
+        obj.SetReadOnlyData(new BpfConfig(endpoint: 3, mode: 0, flags: 1, abi: 1)); // NP_CFG_EMIT_ALLOW
         obj.Load();
-        obj.GetMap("np_endpoints").Update(3u, new NpEndpointValue { Identity = 100, Flags = 1 }); // NP_EP_PRESENT
+        obj.GetMap("np_endpoints").Update(3u, new BpfEndpointValue(identity: 100, ingressRuleSet: 0, egressRuleSet: 0, flags: 1)); // NP_EP_PRESENT
         // Anti-spoofing: the packet's source address must be the endpoint's (np_ipcache_host, IPv4-mapped).
         byte[] source = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, .. Packets.Source];
-        obj.GetMap("np_ipcache_host").Update(source, MemoryMarshal.AsBytes(new[] { new NpIPCacheValue { Identity = 100, AddressClass = 1u << 24 } }.AsSpan()));
-        var events = new List<NpEvent>();
-        using var reader = new RingBufferReader(obj.GetMap("np_events"), record => events.Add(MemoryMarshal.Read<NpEvent>(record)));
+        obj.GetMap("np_ipcache_host").Update(source, MemoryMarshal.AsBytes(new[] { new BpfIPCacheValue(identity: 100, addressClass: 1u << 24) }.AsSpan()));
+        var events = new List<BpfEvent>();
+        using var reader = new RingBufferReader(obj.GetMap("np_events"), record => events.Add(BpfEvent.ReadFrom(record)));
 
         var result = obj.GetProgram(DatapathObject.FromPodProgram).TestRun(Packets.Tcp(40000, 443, TcpSyn));
         reader.Poll(TimeSpan.FromSeconds(1));
@@ -208,6 +209,10 @@ public sealed class BpfProgramTests
     private static ulong Sum(BpfMap stats, uint index) =>
         stats.TryLookupPerCpu(index, out ImmutableArray<ulong> values) ? values.Aggregate(0UL, (a, v) => a + v) : 0;
 
-    private static unsafe byte[] Address(NpEvent e, bool source) =>
-        new ReadOnlySpan<byte>(source ? e.SourceAddress : e.DestinationAddress, 16).ToArray();
+    private static byte[] Address(BpfEvent e, bool source)
+    {
+        var address = source ? e.SourceAddress : e.DestinationAddress;
+        ReadOnlySpan<byte> bytes = address;
+        return bytes.ToArray();
+    }
 }

@@ -1,4 +1,6 @@
+using NetPolicy.Compiler.Bpf;
 using NetPolicy.Loader.Bpf;
+using BpfMapType = NetPolicy.Loader.Bpf.BpfMapType;
 
 namespace NetPolicy.Loader.Tests.Bpf;
 
@@ -25,7 +27,7 @@ internal static class TestDatapath
                 }
             }
 
-            obj.SetReadOnlyData(new NpConfig { Endpoint = endpoint, Abi = 1 });
+            obj.SetReadOnlyData(new BpfConfig(endpoint, mode: 0, flags: 0, abi: 1));
             return obj;
         }
         catch
