@@ -44,6 +44,27 @@ internal static class IptablesAddressRanges
         return result;
     }
 
+    /// <summary>The smallest list of CIDRs, ascending, covering exactly the intervals at <paramref name="indices"/>
+    /// (ascending positions in <paramref name="partition"/>): adjacent positions are adjacent ranges, so each run of
+    /// consecutive positions is one range.</summary>
+    public static List<IPNetwork> Select(List<(UInt128 First, UInt128 Last, IPCacheEntry Entry)> partition, AddressFamily family, List<int> indices)
+    {
+        var result = new List<IPNetwork>();
+        for (var i = 0; i < indices.Count;)
+        {
+            var j = i;
+            while (j + 1 < indices.Count && indices[j + 1] == indices[j] + 1)
+            {
+                j++;
+            }
+
+            AddCidrs(result, partition[indices[i]].First, partition[indices[j]].Last, family);
+            i = j + 1;
+        }
+
+        return result;
+    }
+
     /// <summary>The smallest list of CIDRs, ascending, covering exactly the intervals whose entry satisfies <paramref name="predicate"/>.</summary>
     public static List<IPNetwork> Select(List<(UInt128 First, UInt128 Last, IPCacheEntry Entry)> partition, AddressFamily family, Func<IPCacheEntry, bool> predicate)
     {
@@ -93,6 +114,83 @@ internal static class IptablesAddressRanges
             }
 
             first = blockLast + 1;
+        }
+    }
+
+    /// <summary>The positions of a partition's intervals by remote identity and by address class, so the intervals a peer
+    /// set matches are found from its identities and classes instead of a scan of the whole partition per peer set
+    /// (tens of thousands of peer sets times a hundred thousand intervals at the 100k-pod scale).</summary>
+    public sealed class Index
+    {
+        private readonly int _count;
+        private readonly Dictionary<uint, List<int>> _byIdentity = [];
+        private readonly Dictionary<uint, List<int>> _byClass = [];
+
+        public Index(List<(UInt128 First, UInt128 Last, IPCacheEntry Entry)> partition)
+        {
+            _count = partition.Count;
+            for (var i = 0; i < partition.Count; i++)
+            {
+                var entry = partition[i].Entry;
+                Add(_byIdentity, entry.Identity, i);
+                Add(_byClass, entry.AddressClass, i);
+            }
+        }
+
+        /// <summary>The ascending positions of the intervals whose entry <paramref name="peers"/> matches
+        /// (<see cref="PeerSet.Matches(uint, uint)"/>).</summary>
+        public List<int> Matching(PeerSet peers)
+        {
+            if (peers.IsAny)
+            {
+                return [.. Enumerable.Range(0, _count)];
+            }
+
+            var result = new List<int>();
+            foreach (var identity in peers.Identities)
+            {
+                if (_byIdentity.TryGetValue(identity, out var positions))
+                {
+                    result.AddRange(positions);
+                }
+            }
+
+            var identityCount = result.Count;
+            foreach (var addressClass in peers.AddressClasses)
+            {
+                if (_byClass.TryGetValue(addressClass, out var positions))
+                {
+                    result.AddRange(positions);
+                }
+            }
+
+            // An interval can match by identity and by class: sort, then drop repeats.
+            if (peers.Identities.Length + peers.AddressClasses.Length > 1 || identityCount < result.Count)
+            {
+                result.Sort();
+                var kept = 0;
+                for (var i = 0; i < result.Count; i++)
+                {
+                    if (kept == 0 || result[kept - 1] != result[i])
+                    {
+                        result[kept++] = result[i];
+                    }
+                }
+
+                result.RemoveRange(kept, result.Count - kept);
+            }
+
+            return result;
+        }
+
+        private static void Add(Dictionary<uint, List<int>> index, uint key, int position)
+        {
+            if (!index.TryGetValue(key, out var positions))
+            {
+                index[key] = positions = [];
+            }
+
+            positions.Add(position);
         }
     }
 

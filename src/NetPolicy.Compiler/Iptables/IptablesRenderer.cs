@@ -69,9 +69,10 @@ public static class IptablesRenderer
 
         var families = new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 };
         var partitions = families.ToDictionary(f => f, f => IptablesAddressRanges.Partition(policySet, f));
+        var indexes = families.ToDictionary(f => f, f => new IptablesAddressRanges.Index(partitions[f]));
         var namedPorts = new NamedPortGroups(policySet, (peers, family) =>
         {
-            var intervals = partitions[family].Where(p => peers.Matches(p.Entry.Identity, p.Entry.AddressClass)).ToList();
+            var intervals = indexes[family].Matching(peers).ConvertAll(i => partitions[family][i]);
             return intervals.TrueForAll(i => i.First == i.Last) ? intervals.ConvertAll(i => IPAddressBits.FromUInt128(i.First, family)) : null;
         });
         var groupsByRuleSet = usedRuleSets.ToDictionary(id => id, id => namedPorts.Of(policySet.RuleSets[id]));
@@ -96,10 +97,8 @@ public static class IptablesRenderer
             var partition = partitions[family];
             foreach (var id in usedPeerSets)
             {
-                var peers = policySet.PeerSets[id];
-                Func<Identities.IPCacheEntry, bool> matches = e => peers.Matches(e.Identity, e.AddressClass);
-                var intervals = partition.Where(p => matches(p.Entry)).ToList();
-                if (intervals.Count == 0)
+                var positions = indexes[family].Matching(policySet.PeerSets[id]);
+                if (positions.Count == 0)
                 {
                     continue;
                 }
@@ -107,10 +106,10 @@ public static class IptablesRenderer
                 // Pod IPs (single addresses, each its own interval) go into a hash:ip set one by one; anything wider
                 // makes the set a hash:net of the merged ranges.
                 var bits = family == AddressFamily.InterNetwork ? 32 : 128;
-                var hosts = intervals.TrueForAll(i => i.First == i.Last);
+                var hosts = positions.TrueForAll(i => partition[i].First == partition[i].Last);
                 var cidrs = hosts
-                    ? intervals.ConvertAll(i => new IPNetwork(IPAddressBits.FromUInt128(i.First, family), bits))
-                    : IptablesAddressRanges.Select(partition, family, matches);
+                    ? positions.ConvertAll(i => new IPNetwork(IPAddressBits.FromUInt128(partition[i].First, family), bits))
+                    : IptablesAddressRanges.Select(partition, family, positions);
                 var name = SetName(id, family, hosts);
                 setNames[(id, family)] = name;
                 WriteSet(ipset, name, family, hosts ? "hash:ip" : "hash:net", cidrs.Select(c => MemberText(c, hosts)).SelectMany(m => m));

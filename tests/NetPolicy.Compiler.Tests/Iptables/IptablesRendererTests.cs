@@ -165,6 +165,35 @@ public sealed partial class IptablesRendererTests
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(20)));
     }
 
+    /// <summary>The renderer finds a peer set's intervals through <see cref="IptablesAddressRanges.Index"/>; it must give
+    /// exactly the intervals (and CIDRs) a scan of the whole partition with <see cref="Ir.PeerSet.Matches"/> gives.</summary>
+    [Fact]
+    public void AddressRanges_Index_MatchesTheScanForEveryPeerSet()
+    {
+        var checkedSets = 0;
+        for (var seed = 1; seed <= 40; seed++)
+        {
+            var policySet = Compile(RandomCluster.Create(seed));
+            foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
+            {
+                var partition = IptablesAddressRanges.Partition(policySet, family);
+                var index = new IptablesAddressRanges.Index(partition);
+                foreach (var peers in policySet.PeerSets.Values)
+                {
+                    var scanned = Enumerable.Range(0, partition.Count).Where(i => peers.Matches(partition[i].Entry.Identity, partition[i].Entry.AddressClass)).ToList();
+                    var indexed = index.Matching(peers);
+                    Assert.True(scanned.SequenceEqual(indexed), $"seed {seed} {family} {peers}: scan [{string.Join(',', scanned)}], index [{string.Join(',', indexed)}]");
+                    Assert.Equal(
+                        IptablesAddressRanges.Select(partition, family, e => peers.Matches(e.Identity, e.AddressClass)),
+                        IptablesAddressRanges.Select(partition, family, indexed));
+                    checkedSets++;
+                }
+            }
+        }
+
+        Assert.True(checkedSets > 200, $"{checkedSets} peer sets checked");
+    }
+
     [Fact]
     public void AddressRanges_IPBlockWithExceptAndPod_CarveHolesOutOfTheClass()
     {
