@@ -22,13 +22,13 @@ namespace NetPolicy.Loader.Bpf;
 /// <example>
 /// <code>
 /// using var shared = BpfObject.OpenDatapath();
-/// shared.SetReadOnlyData(new NpConfig { Endpoint = 1, Abi = 1 });
+/// shared.SetReadOnlyData(new BpfConfig(endpoint: 1, mode: BpfConstants.ModeConntrack, flags: 0));
 /// shared.Load();
 ///
 /// using var second = BpfObject.OpenDatapath();
 /// foreach (BpfMap map in shared.Maps.Where(m => !m.IsInternal))
 ///     second.GetMap(map.Name).ReuseFrom(map);
-/// second.SetReadOnlyData(new NpConfig { Endpoint = 2, Abi = 1 });
+/// second.SetReadOnlyData(new BpfConfig(endpoint: 2, mode: BpfConstants.ModeConntrack, flags: 0));
 /// second.Load();
 /// </code>
 /// </example>
