@@ -57,9 +57,10 @@ struct {
 	__type(value, struct np_endpoint_value);
 } np_endpoints SEC(".maps");
 
+/* Indexed by rule-set id; ids are numbered over the whole cluster (about 66,000 at 100k pods), whichever pods are local. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 262144);
 	__type(key, __u32);
 	__type(value, struct np_ruleset_value);
 } np_rulesets SEC(".maps");

@@ -53,8 +53,11 @@ Console.WriteLine($"compiled {loaded.Snapshot.Pods.Count} pods: {policySet.Ident
 
 // 3. Create the node's datapath (shared maps, once per node) and apply the first map images in full.
 using var datapath = BpfDatapath.Create(new BpfDatapathOptions { Mode = BpfEnforcementMode.Conntrack });
+// Every pod of this sample runs in the lab on this "node"; a real agent passes LocalEndpoints = the keys of the pods whose
+// PodEndpoint.NodeName is its node, so its maps hold only local endpoints and the rule sets they use (the ipcache keeps
+// every pod, since any pod can be a peer).
 BpfMapImages Render(CompilationResult result) => BpfMapRenderer.Render(
-    result.ThrowIfErrors(), new BpfRenderOptions { EndpointIds = datapath.Images?.EndpointIds }).ThrowIfErrors(); // keep endpoint ids stable
+    result.ThrowIfErrors(), new BpfRenderOptions { EndpointIds = datapath.Images?.EndpointIds, LocalEndpoints = null }).ThrowIfErrors(); // keep endpoint ids stable
 var images = Render(session.Current);
 var applied = datapath.Apply(images);
 Console.WriteLine($"applied map images: {applied.Upserted} entries written in {applied.Elapsed.TotalMilliseconds:0.##} ms");

@@ -61,8 +61,14 @@ internal static class CompileCommand
         {
             Description = "With --out: skip the BPF map images (for cluster-wide compiles whose endpoints and policy entries exceed one node's map capacities).",
         };
+        var node = new Option<string>("--node")
+        {
+            Description = "With --out: render the BPF map images for one node, as its agent programs them: only the pods scheduled on NAME (spec.nodeName) are endpoints, with the rule sets they use; the ipcache keeps every pod.",
+            HelpName = "NAME",
+        };
         command.Add(output);
         command.Add(noBpf);
+        command.Add(node);
         command.Add(format);
         command.Add(entries);
         command.Add(nodeAddresses);
@@ -85,7 +91,17 @@ internal static class CompileCommand
                 var skipBpf = parseResult.GetValue(noBpf);
                 if (policySet is not null && !skipBpf)
                 {
-                    bpf = BpfMapRenderer.Render(policySet, new BpfRenderOptions { HostAddresses = [.. parseResult.GetValue(nodeAddresses) ?? []] });
+                    HashSet<string>? local = null;
+                    if (parseResult.GetValue(node) is { } nodeName)
+                    {
+                        local = input.Snapshot.Pods.Values.Where(p => string.Equals(p.NodeName, nodeName, StringComparison.Ordinal)).Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+                        if (local.Count == 0)
+                        {
+                            console.Error.WriteLine($"netpol: warning: no pod is scheduled on node '{nodeName}' (spec.nodeName); the BPF images hold no endpoint.");
+                        }
+                    }
+
+                    bpf = BpfMapRenderer.Render(policySet, new BpfRenderOptions { HostAddresses = [.. parseResult.GetValue(nodeAddresses) ?? []], LocalEndpoints = local });
                     common.PrintDiagnostics(parseResult, console, bpf.Diagnostics);
                     diagnostics = diagnostics.AddRange(bpf.Diagnostics);
                 }

@@ -305,6 +305,9 @@ internal sealed class ObjectMapper
                 case "hostNetwork":
                     spec.HostNetwork = ReadBool(value, At(path, "hostNetwork", key, value));
                     break;
+                case "nodeName":
+                    spec.NodeName = ReadString(value, At(path, "nodeName", key, value));
+                    break;
             }
         }
 

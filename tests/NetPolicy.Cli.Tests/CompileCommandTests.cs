@@ -58,6 +58,51 @@ public sealed class CompileCommandTests
     }
 
     [Fact]
+    public void Compile_Node_ImagesProgramOnlyThatNodesPods()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.Write("cluster.yaml", Manifests.PodsOnTwoNodes);
+        var a = Path.Combine(temp.Path, "a");
+        var b = Path.Combine(temp.Path, "b");
+
+        var runA = Netpol.Run("compile", path, "-o", a, "--node", "node-a");
+        var runB = Netpol.Run("compile", path, "-o", b, "--node", "node-b");
+
+        Assert.True(runA.ExitCode == 0, runA.ToString());
+        Assert.True(runB.ExitCode == 0, runB.ToString());
+        var imagesA = BpfMapImages.ReadBinary(new MemoryStream(File.ReadAllBytes(Path.Combine(a, "bpf", "maps.bin"))));
+        var imagesB = BpfMapImages.ReadBinary(new MemoryStream(File.ReadAllBytes(Path.Combine(b, "bpf", "maps.bin"))));
+        Assert.Equal(["shop/cache", "shop/db"], imagesA.EndpointIds.Keys);
+        Assert.Equal(["shop/web"], imagesB.EndpointIds.Keys);
+
+        // node-a enforces db's ingress (TCP 5432 from web), node-b web's egress (TCP 5432 and UDP 53 to db); both
+        // know every pod.
+        Assert.Equal([(byte)6], imagesA.Policy.Select(e => e.Key.Protocol).Distinct());
+        Assert.All(imagesA.Policy, e => Assert.Equal(BpfConstants.DirectionIngress, e.Key.Direction));
+        Assert.Equal(2, imagesB.Policy.Length);
+        Assert.All(imagesB.Policy, e => Assert.Equal(BpfConstants.DirectionEgress, e.Key.Direction));
+        Assert.Equal(3, imagesA.IPCacheHost.Length);
+        Assert.True(imagesA.Maps[0].Equals(imagesB.Maps[0]));
+        Assert.Equal(string.Empty, runA.Stderr);
+    }
+
+    [Fact]
+    public void Compile_NodeWithoutPods_WarnsAndWritesImagesWithoutEndpoints()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.Write("cluster.yaml", Manifests.PodsOnTwoNodes);
+
+        var run = Netpol.Run("compile", path, "-o", temp.Path, "--node", "node-x");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("no pod is scheduled on node 'node-x'", run.Stderr, StringComparison.Ordinal);
+        var images = BpfMapImages.ReadBinary(new MemoryStream(File.ReadAllBytes(Path.Combine(temp.Path, "bpf", "maps.bin"))));
+        Assert.Empty(images.EndpointIds);
+        Assert.Empty(images.Policy);
+        Assert.Equal(3, images.IPCacheHost.Length);
+    }
+
+    [Fact]
     public void Compile_NodeAddress_IsAHostEntryOfTheIPCache()
     {
         using var temp = new TempDirectory();

@@ -94,8 +94,10 @@ public static partial class BpfMapRenderer
         }
 
         // endpoints: removed pods free nothing in this render (as in a full render with kept ids); new pods get the
-        // lowest ids no previous pod had.
-        if (policySet.Endpoints.Count >= options.MaxEndpoints)
+        // lowest ids no previous pod had. With LocalEndpoints, only local pods are endpoints.
+        var local = options.LocalEndpoints;
+        var (programmed, programmedCount) = ProgrammedEndpoints(policySet, options);
+        if (programmedCount >= options.MaxEndpoints)
         {
             return null;
         }
@@ -117,7 +119,7 @@ public static partial class BpfMapRenderer
             var next = 1u;
             foreach (var pod in delta.AddedEndpoints.Order(ObjectKeyComparer.Instance))
             {
-                if (endpointIds.ContainsKey(pod))
+                if (endpointIds.ContainsKey(pod) || (local is not null && !local.Contains(pod)))
                 {
                     continue;
                 }
@@ -138,11 +140,18 @@ public static partial class BpfMapRenderer
             }
         }
 
+        if (local is not null && (endpointIds.Count != programmedCount || !programmed.All(e => endpointIds.ContainsKey(e.Pod))))
+        {
+            return null; // the local set changed other than by the pods the delta adds or removes
+        }
+
         var endpointUpserts = new List<KeyValuePair<uint, BpfEndpointValue>>();
         foreach (var pod in delta.AddedEndpoints.Concat(delta.ChangedEndpoints))
         {
-            var endpoint = policySet.Endpoints[pod];
-            endpointUpserts.Add(KeyValuePair.Create(endpointIds[pod], EndpointValue(endpoint)));
+            if (endpointIds.TryGetValue(pod, out var id))
+            {
+                endpointUpserts.Add(KeyValuePair.Create(id, EndpointValue(policySet.Endpoints[pod])));
+            }
         }
 
         var endpoints = maps[2].Patch(
@@ -155,7 +164,21 @@ public static partial class BpfMapRenderer
         var candidates = new HashSet<int>(delta.AddedRuleSets.Concat(delta.ChangedRuleSets).Concat(delta.RemovedRuleSets));
         foreach (var pod in delta.AddedEndpoints.Concat(delta.ChangedEndpoints))
         {
-            AddRuleSets(candidates, EndpointValue(policySet.Endpoints[pod]));
+            if (endpointIds.ContainsKey(pod))
+            {
+                AddRuleSets(candidates, EndpointValue(policySet.Endpoints[pod]));
+            }
+        }
+
+        // With LocalEndpoints a rule set is in the images only while a local endpoint uses it.
+        HashSet<int>? usedLocally = null;
+        if (local is not null)
+        {
+            usedLocally = [];
+            foreach (var endpoint in programmed)
+            {
+                AddRuleSets(usedLocally, EndpointValue(endpoint));
+            }
         }
 
         foreach (var pod in delta.ChangedEndpoints.Concat(delta.RemovedEndpoints))
@@ -170,7 +193,7 @@ public static partial class BpfMapRenderer
         var dropped = new HashSet<uint>();
         foreach (var id in candidates)
         {
-            var used = policySet.RuleSets.ContainsKey(id);
+            var used = usedLocally?.Contains(id) ?? policySet.RuleSets.ContainsKey(id);
             var had = id > 0 && maps[3].IndexOf(EndpointKey((uint)id)) >= 0;
             if (used && (!had || delta.AddedRuleSets.Contains(id) || delta.ChangedRuleSets.Contains(id)))
             {

@@ -91,13 +91,15 @@ public static partial class BpfMapRenderer
         CheckCapacity(diagnostics, BpfConstants.IPCacheLpmMapName, lpm.Count, options.MaxIPCacheLpmEntries, nameof(BpfRenderOptions.MaxIPCacheLpmEntries));
 
         // endpoints
-        var endpointIds = AssignEndpointIds(policySet, options.EndpointIds);
-        if (policySet.Endpoints.Count >= options.MaxEndpoints)
+        var (programmed, programmedCount) = ProgrammedEndpoints(policySet, options);
+        var endpointIds = AssignEndpointIds(programmed.Select(e => e.Pod), options.EndpointIds);
+        if (programmedCount >= options.MaxEndpoints)
         {
+            var hint = options.LocalEndpoints is null ? ", or render only the node's own pods (BpfRenderOptions.LocalEndpoints)." : ".";
             diagnostics.Add(Error(
                 DiagnosticCodes.BpfMapOverflow,
-                $"{BpfConstants.EndpointsMapName} needs {policySet.Endpoints.Count} endpoint slots but holds {options.MaxEndpoints - 1} " +
-                $"(slot 0 is never used); raise BpfRenderOptions.MaxEndpoints to at least {policySet.Endpoints.Count + 1}."));
+                $"{BpfConstants.EndpointsMapName} needs {programmedCount} endpoint slots but holds {options.MaxEndpoints - 1} " +
+                $"(slot 0 is never used); raise BpfRenderOptions.MaxEndpoints to at least {programmedCount + 1}{hint}"));
         }
         else
         {
@@ -126,7 +128,7 @@ public static partial class BpfMapRenderer
 
         // rule sets and policy entries
         var usedRuleSets = new SortedDictionary<int, int>();
-        foreach (var endpoint in policySet.Endpoints.Values)
+        foreach (var endpoint in programmed)
         {
             foreach (var id in new[] { endpoint.IngressRuleSet, endpoint.EgressRuleSet })
             {
@@ -203,7 +205,7 @@ public static partial class BpfMapRenderer
                 Build(
                     BpfMapDefinition.Endpoints,
                     options.MaxEndpoints,
-                    policySet.Endpoints.Values.Select(e => KeyValuePair.Create(endpointIds[e.Pod], EndpointValue(e))),
+                    programmed.Select(e => KeyValuePair.Create(endpointIds[e.Pod], EndpointValue(e))),
                     static (k, s) => System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(s, k),
                     static (v, s) => v.WriteTo(s)),
                 Build(BpfMapDefinition.RuleSets, options.MaxRuleSets, ruleSets, static (k, s) => System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(s, k), static (v, s) => v.WriteTo(s)),
@@ -277,7 +279,37 @@ public static partial class BpfMapRenderer
             : null;
     }
 
-    private static ImmutableSortedDictionary<string, uint> AssignEndpointIds(CompiledPolicySet policySet, IReadOnlyDictionary<string, uint>? kept)
+    /// <summary>The endpoints the images program, in pod-key order: every endpoint of the policy set, or those
+    /// <see cref="BpfRenderOptions.LocalEndpoints"/> names.</summary>
+    private static (IEnumerable<EndpointPolicy> Endpoints, int Count) ProgrammedEndpoints(CompiledPolicySet policySet, BpfRenderOptions options)
+    {
+        if (options.LocalEndpoints is not { } local)
+        {
+            return (policySet.Endpoints.Values, policySet.Endpoints.Count);
+        }
+
+        var endpoints = new List<EndpointPolicy>();
+        if (local.Count < policySet.Endpoints.Count)
+        {
+            foreach (var pod in local)
+            {
+                if (policySet.Endpoints.TryGetValue(pod, out var endpoint))
+                {
+                    endpoints.Add(endpoint);
+                }
+            }
+
+            endpoints.Sort(static (a, b) => ObjectKeyComparer.Instance.Compare(a.Pod, b.Pod));
+        }
+        else
+        {
+            endpoints.AddRange(policySet.Endpoints.Values.Where(e => local.Contains(e.Pod)));
+        }
+
+        return (endpoints, endpoints.Count);
+    }
+
+    private static ImmutableSortedDictionary<string, uint> AssignEndpointIds(IEnumerable<string> pods, IReadOnlyDictionary<string, uint>? kept)
     {
         var ids = ImmutableSortedDictionary.CreateBuilder<string, uint>(ObjectKeyComparer.Instance);
         var taken = new HashSet<uint>();
@@ -285,7 +317,7 @@ public static partial class BpfMapRenderer
         {
             // Ids of pods that are gone stay taken for this render: a delta never frees and reprograms one slot at once.
             taken.UnionWith(kept.Values);
-            foreach (var pod in policySet.Endpoints.Keys)
+            foreach (var pod in pods)
             {
                 if (kept.TryGetValue(pod, out var id))
                 {
@@ -295,7 +327,7 @@ public static partial class BpfMapRenderer
         }
 
         var next = 1u;
-        foreach (var pod in policySet.Endpoints.Keys)
+        foreach (var pod in pods)
         {
             if (ids.ContainsKey(pod))
             {

@@ -19,7 +19,7 @@ public sealed class BpfRenderOptions
     public const int DefaultMaxEndpoints = 65536;
 
     /// <summary>The C default of <c>np_rulesets</c> max_entries.</summary>
-    public const int DefaultMaxRuleSets = 65536;
+    public const int DefaultMaxRuleSets = 262144;
 
     /// <summary>The C default of <c>np_policy</c> max_entries.</summary>
     public const int DefaultMaxPolicyEntries = 262144;
@@ -37,9 +37,11 @@ public sealed class BpfRenderOptions
     public int MaxEndpoints { get; set; } = DefaultMaxEndpoints;
 
     /// <summary>Gets or sets the size of the <c>np_rulesets</c> array: every rule-set id must be below it.</summary>
-    /// <value>65536 by default; at least 1.</value>
-    /// <remarks>Rule-set ids are stable across incremental compiles and only grow (see <see cref="Ir.CompiledPolicySet.NextRuleSet"/>);
-    /// a cold compile numbers them from 1 again.</remarks>
+    /// <value>262144 by default (4 MiB of 16-byte slots); at least 1.</value>
+    /// <remarks>Rule-set ids are numbered over the whole cluster, stable across incremental compiles and only growing (see
+    /// <see cref="Ir.CompiledPolicySet.NextRuleSet"/>); a cold compile numbers them from 1 again. Per-node images
+    /// (<see cref="LocalEndpoints"/>) hold few rule sets, but with their cluster-wide ids: a 100k-pod cluster has about
+    /// 66,000.</remarks>
     public int MaxRuleSets { get; set; } = DefaultMaxRuleSets;
 
     /// <summary>Gets or sets the capacity of <c>np_policy</c>.</summary>
@@ -53,6 +55,16 @@ public sealed class BpfRenderOptions
     /// longer exist are not reused in the same render, so a delta never deletes and reprograms one slot at once; they
     /// are free again in the next render (they are not in the new images' <see cref="BpfMapImages.EndpointIds"/>).</remarks>
     public IReadOnlyDictionary<string, uint>? EndpointIds { get; set; }
+
+    /// <summary>Gets or sets the pods (keys, <c>namespace/name</c>) that are endpoints of this node's datapath.</summary>
+    /// <value><see langword="null"/> by default: every pod of the policy set is an endpoint (a cluster-wide image).</value>
+    /// <remarks>A node agent passes the pods scheduled on its node (<see cref="Model.PodEndpoint.NodeName"/>), as Cilium
+    /// programs only local endpoints: <c>np_endpoints</c> then holds only these pods, and <c>np_rulesets</c> and
+    /// <c>np_policy</c> only the rule sets they use, while the ipcache keeps every pod, since any pod can be a peer. Keys
+    /// that are not pods of the policy set are ignored. An incremental render
+    /// (<see cref="BpfMapRenderer.RenderChanges"/>) takes the set its previous images were rendered with, grown by the
+    /// pods the delta adds or shrunk by those it removes; any other change of the set renders in full.</remarks>
+    public IReadOnlySet<string>? LocalEndpoints { get; set; }
 
     /// <summary>Gets or sets the node's own addresses.</summary>
     /// <value>Empty by default.</value>
@@ -71,6 +83,7 @@ public sealed class BpfRenderOptions
         MaxRuleSets = MaxRuleSets,
         MaxPolicyEntries = MaxPolicyEntries,
         EndpointIds = endpointIds,
+        LocalEndpoints = LocalEndpoints,
         HostAddresses = HostAddresses,
     };
 

@@ -24,6 +24,12 @@ public sealed record PodEndpoint
     /// <summary>Gets a value indicating whether the addresses were assigned from the configured pool rather than read from <c>status.podIPs</c>.</summary>
     public bool AddressesAssigned { get; init; }
 
+    /// <summary>Gets the node the pod is scheduled on (<c>spec.nodeName</c>), or <see langword="null"/> when it is not
+    /// bound to a node (workload templates, pending pods).</summary>
+    /// <remarks>Policy semantics never depend on it; it tells a node agent or <c>netpol compile --node</c> which pods are
+    /// local endpoints (see <see cref="Bpf.BpfRenderOptions.LocalEndpoints"/>).</remarks>
+    public string? NodeName { get; init; }
+
     /// <summary>Gets the pod's key, <c>namespace/name</c>.</summary>
     public string Key => Namespace + "/" + Name;
 
@@ -68,7 +74,8 @@ public sealed record PodEndpoint
         Labels.Equals(other.Labels) &&
         Addresses.SequenceEqual(other.Addresses) &&
         NamedPorts.SequenceEqual(other.NamedPorts) &&
-        AddressesAssigned == other.AddressesAssigned;
+        AddressesAssigned == other.AddressesAssigned &&
+        string.Equals(NodeName, other.NodeName, StringComparison.Ordinal);
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Namespace, Name, Labels);

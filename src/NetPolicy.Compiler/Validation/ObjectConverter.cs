@@ -142,6 +142,7 @@ internal static class ObjectConverter
             Labels = labels,
             Addresses = [.. addresses.OrderBy(a => a, IPAddressComparer.Instance)],
             NamedPorts = [.. namedPorts.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Protocol)],
+            NodeName = string.IsNullOrEmpty(pod.Spec?.NodeName) ? null : pod.Spec.NodeName,
         };
     }
 

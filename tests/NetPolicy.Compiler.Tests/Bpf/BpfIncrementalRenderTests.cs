@@ -17,6 +17,34 @@ public sealed class BpfIncrementalRenderTests
     [MemberData(nameof(Seeds))]
     public void RenderChanges_RandomEvents_EqualsFullRender(int seed) => RunEvents(seed, hostAddresses: seed % 3 == 0);
 
+    /// <summary>The same with per-node images (<see cref="BpfRenderOptions.LocalEndpoints"/>): pods are spread over two
+    /// nodes, pods added later land on either, and the images are node-a's.</summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void RenderChanges_RandomEventsLocalEndpoints_EqualsFullRender(int seed) => RunEvents(seed, hostAddresses: seed % 3 == 0, local: true);
+
+    [Fact]
+    public void RenderChanges_LocalEndpointsRandomEvents_MostArePatches()
+    {
+        var (patched, total) = Enumerable.Range(1, 80).Select(seed => RunEvents(seed, hostAddresses: false, local: true)).Aggregate((a, b) => (a.Patched + b.Patched, a.Total + b.Total));
+        Assert.True(patched * 2 > total, $"{patched} of {total} renders were patches");
+    }
+
+    /// <summary>A set that changes other than through the delta (a pod already compiled becomes local) renders in full,
+    /// so the images still program exactly the set's pods.</summary>
+    [Fact]
+    public void RenderChanges_LocalSetGrowsOutsideTheDelta_RendersTheNewSet()
+    {
+        var session = new PolicyCompilerSession(Snapshot([Pod("shop", "web", "198.18.0.1", "app", "web"), Pod("shop", "api", "198.18.0.2", "app", "api")]));
+        var before = BpfMapRenderer.Render(session.Current.PolicySet!, new BpfRenderOptions { LocalEndpoints = new HashSet<string> { "shop/web" } }).ThrowIfErrors();
+        var result = session.SetPod(Pod("shop", "db", "198.18.0.3", "app", "db"));
+
+        var after = BpfMapRenderer.RenderChanges(result.PolicySet!, result.Delta!, before, new BpfRenderOptions { LocalEndpoints = new HashSet<string> { "shop/web", "shop/api" } }).ThrowIfErrors();
+
+        Assert.Equal(["shop/api", "shop/web"], after.EndpointIds.Keys);
+        Assert.Equal(2, after.Endpoints.Length);
+    }
+
     /// <summary>The equality above is not the fallback in disguise: most renders patch the previous images (the LPM
     /// image, untouched by pod and policy events, is then the previous object).</summary>
     [Fact]
@@ -120,13 +148,28 @@ public sealed class BpfIncrementalRenderTests
         Assert.Contains("EndpointIds", error.Message, StringComparison.Ordinal);
     }
 
-    private static (int Patched, int Total) RunEvents(int seed, bool hostAddresses)
+    private static (int Patched, int Total) RunEvents(int seed, bool hostAddresses, bool local = false)
     {
         var random = new Random(seed);
         var snapshot = RandomCluster.Create(seed);
+        if (local)
+        {
+            foreach (var pod in snapshot.Pods.Values)
+            {
+                snapshot = snapshot.SetPod(pod with { NodeName = random.Next(2) == 0 ? "node-a" : "node-b" });
+            }
+        }
+
         var donor = RandomCluster.Create(seed + 9_000);
         var podDonor = RandomCluster.Create(seed + 7_000);
-        var options = new BpfRenderOptions { HostAddresses = hostAddresses ? [IPAddress.Parse("198.18.0.10"), IPAddress.Parse("198.18.200.1")] : [] };
+        var hosts = hostAddresses ? [IPAddress.Parse("198.18.0.10"), IPAddress.Parse("198.18.200.1")] : ImmutableArray<IPAddress>.Empty;
+        BpfRenderOptions Options(ClusterSnapshot current) => new()
+        {
+            HostAddresses = hosts,
+            LocalEndpoints = local ? current.Pods.Values.Where(p => p.NodeName == "node-a").Select(p => p.Key).ToHashSet() : null,
+        };
+
+        var options = Options(snapshot);
         var session = new PolicyCompilerSession(snapshot);
         var images = BpfMapRenderer.Render(session.Current.PolicySet!, options).ThrowIfErrors();
         var patched = 0;
@@ -156,14 +199,15 @@ public sealed class BpfIncrementalRenderTests
                     var pod = podDonor.Pods.Values.ElementAt(random.Next(podDonor.Pods.Count));
                     var existing = pods.Count > 0 && random.Next(2) == 0 ? pods[random.Next(pods.Count)] : null;
                     result = session.SetPod(existing is not null
-                        ? pod with { Namespace = existing.Namespace, Name = existing.Name, Addresses = existing.Addresses }
-                        : pod with { Namespace = namespaces[random.Next(namespaces.Count)], Name = "new" + step, Addresses = [IPAddress.Parse($"198.19.{seed % 200}.{10 + step}")] });
+                        ? pod with { Namespace = existing.Namespace, Name = existing.Name, Addresses = existing.Addresses, NodeName = existing.NodeName }
+                        : pod with { Namespace = namespaces[random.Next(namespaces.Count)], Name = "new" + step, Addresses = [IPAddress.Parse($"198.19.{seed % 200}.{10 + step}")], NodeName = local ? (random.Next(2) == 0 ? "node-a" : "node-b") : null });
                     break;
             }
 
             var policySet = result.ThrowIfErrors();
+            options = Options(session.Snapshot);
             var incremental = BpfMapRenderer.RenderChanges(policySet, result.Delta!, images, options);
-            var full = BpfMapRenderer.Render(policySet, new BpfRenderOptions { HostAddresses = options.HostAddresses, EndpointIds = images.EndpointIds });
+            var full = BpfMapRenderer.Render(policySet, new BpfRenderOptions { HostAddresses = options.HostAddresses, EndpointIds = images.EndpointIds, LocalEndpoints = options.LocalEndpoints });
             Assert.True(full.Success, $"seed {seed} step {step}: {string.Join("; ", full.Diagnostics)}");
             Assert.Equal(full.Diagnostics.Select(d => d.ToString()), incremental.Diagnostics.Select(d => d.ToString()));
             var next = incremental.ThrowIfErrors();

@@ -19,7 +19,7 @@ public sealed class BpfMapImagesTests
                 "np_ipcache_host (Hash, 16+8 bytes, 5/262144 entries)",
                 $"np_ipcache_lpm (LpmTrie, 20+8 bytes, {images.IPCacheLpm.Length}/65536 entries)",
                 "np_endpoints (Array, 4+16 bytes, 4/65536 entries)",
-                "np_rulesets (Array, 4+16 bytes, 4/65536 entries)",
+                "np_rulesets (Array, 4+16 bytes, 4/262144 entries)",
                 $"np_policy (Hash, 16+8 bytes, {images.Policy.Length}/262144 entries)",
             ],
             images.Maps.Select(m => m.ToString()));

@@ -271,7 +271,7 @@ public sealed class BpfMapRendererTests
 
         Assert.Null(result.Images);
         Assert.Equal(
-            "error NP1301: np_endpoints needs 4 endpoint slots but holds 3 (slot 0 is never used); raise BpfRenderOptions.MaxEndpoints to at least 5.",
+            "error NP1301: np_endpoints needs 4 endpoint slots but holds 3 (slot 0 is never used); raise BpfRenderOptions.MaxEndpoints to at least 5, or render only the node's own pods (BpfRenderOptions.LocalEndpoints).",
             Assert.Single(result.Diagnostics).ToString());
     }
 
