@@ -103,6 +103,89 @@ public sealed class MatrixCommandTests
         Assert.Equal(string.Empty, run.Stdout);
     }
 
+    /// <summary>Without root the lab engines refuse with a message naming the privileges and the way out, exit 1, and
+    /// print no matrix. As root the test runs the tool in a child process as user nobody with no capabilities
+    /// (setpriv), so the check that runs is the real one.</summary>
+    [Theory]
+    [InlineData("bpf")]
+    [InlineData("nftables")]
+    public void Matrix_LabEngineWithoutRoot_ExplainsWhatItNeeds(string engine)
+    {
+        NetpolRun run;
+        if (!OperatingSystem.IsLinux() || !Environment.IsPrivilegedProcess)
+        {
+            run = Netpol.Run("matrix", Netpol.PaymentsSample, "--port", "8080", "--engine", engine);
+        }
+        else
+        {
+            run = RunAsNobody("matrix", Netpol.PaymentsSample, "--port", "8080", "--engine", engine);
+        }
+
+        Assert.True(run.ExitCode == 1, run.ToString());
+        Assert.Contains($"netpol: --engine {engine} builds a network-namespace lab", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("runs only as root on Linux (it needs CAP_NET_ADMIN and CAP_SYS_ADMIN, and CAP_BPF for bpf); use --engine reference otherwise.", run.Stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, run.Stdout);
+    }
+
+    /// <summary>Runs the built tool in a child process as user nobody (uid 65534) without capabilities: the tool and
+    /// the sample are copied to a folder that user can read, since the checkout may sit under a private home.</summary>
+    private static NetpolRun RunAsNobody(params string[] args)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "netpol-nobody-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var bin = Path.Combine(root, "bin");
+            Directory.CreateDirectory(bin);
+            foreach (var file in Directory.EnumerateFiles(AppContext.BaseDirectory))
+            {
+                File.Copy(file, Path.Combine(bin, Path.GetFileName(file)));
+            }
+
+            var sample = Path.Combine(root, "cluster.yaml");
+            File.Copy(Netpol.PaymentsSample, sample);
+            var home = Directory.CreateDirectory(Path.Combine(root, "home")).FullName;
+            foreach (var path in Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories).Append(root))
+            {
+                File.SetUnixFileMode(path, Directory.Exists(path)
+                    ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute
+                    : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            }
+
+            var start = new System.Diagnostics.ProcessStartInfo("setpriv")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            // The test host runs under the dotnet muxer (dotnet test sets DOTNET_HOST_PATH for its children).
+            var dotnet = Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet"
+                ? self
+                : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+            foreach (var arg in (string[])["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", dotnet, Path.Combine(bin, "NetPolicy.Cli.dll")])
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            foreach (var arg in args)
+            {
+                start.ArgumentList.Add(arg == Netpol.PaymentsSample ? sample : arg);
+            }
+
+            start.Environment["HOME"] = home;
+            start.Environment["DOTNET_CLI_HOME"] = home;
+            start.Environment["DOTNET_NOLOGO"] = "1";
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEnd();
+            Assert.True(process.WaitForExit(60_000), "netpol as nobody did not finish within 60 s");
+            return new NetpolRun(process.ExitCode, stdout.Result, stderr);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     [KernelTheory]
     [InlineData("bpf", "TCP", "8080", "conntrack")]
     [InlineData("bpf", "UDP", "53", "strict")]
