@@ -19,7 +19,8 @@ namespace NetPolicy.Benchmarks;
 /// 100.64.0.0 + 256 + i; the first tenth are dual stack and also get fd00:100::(i + 1), within the same total (so
 /// 90,000 IPv4 + 10,000 IPv6 by default). Pod i has identity 256 + (i mod 16,384) and address class 2^24 (not in any
 /// policy entry). <c>np_ipcache_lpm</c> is empty, as a host hit never reaches it.</description></item>
-/// <item><description><c>np_endpoints</c>: endpoint 1, isolated in both directions, ingress rule set 1.</description></item>
+/// <item><description><c>np_endpoints</c>: endpoint 1, isolated in both directions, ingress rule set 1; endpoint 2, not
+/// isolated (no rule set), for case (d).</description></item>
 /// <item><description><c>np_rulesets</c>: rule set 1 with remote identities and address classes
 /// (<c>PRESENT | REMOTE_IDENTITY | REMOTE_CLASS</c>) and exact ports only (port prefix length 16 for TCP and UDP).</description></item>
 /// <item><description><c>np_policy</c>: exactly N entries of rule set 1 (ingress): entry k has remote identity 256 + k / 8
@@ -30,12 +31,15 @@ namespace NetPolicy.Benchmarks;
 /// 8080, IPv4 and IPv6 (a SYN never passes on a conntrack entry: ipcache, rule set and policy lookups plus a conntrack
 /// write every run); (b) a TCP SYN from a pod whose identity has no entry (default deny: two policy lookups miss and a
 /// ring-buffer event is emitted); (c) UDP from an allowed pod to 53 (the first run creates the conntrack entry, every
-/// later run passes on it).</para>
+/// later run passes on it); (d) the TCP SYN of (a) through <c>np_to_pod</c> of endpoint 2, which is not isolated: no
+/// ipcache or policy lookup, only parsing, the endpoint entry and the conntrack insert every new flow makes, so it is the
+/// least a flow's first packet can cost with an LRU conntrack table.</para>
 /// </remarks>
 [SupportedOSPlatform("linux")]
 internal static class BpfPacketCommand
 {
     private const uint EndpointId = 1;
+    private const uint OpenEndpointId = 2;
     private const uint RuleSetId = 1;
     private const uint FirstIdentity = 256;
     private const int IdentityCount = 16384;
@@ -83,6 +87,7 @@ internal static class BpfPacketCommand
         WriteEndpointAndRuleSet(datapath);
         var programs = datapath.LoadEndpoint(EndpointId);
         var toPod = programs.ToPod;
+        var openToPod = datapath.LoadEndpoint(OpenEndpointId).ToPod;
         Console.WriteLine(Invariant($"np_ipcache_host: {v4Count:N0} IPv4 + {v6Count:N0} IPv6 = {v4Count + v6Count:N0} entries; np_policy max_entries {datapath.GetMap(BpfConstants.PolicyMapName).MaxEntries:N0}"));
         Console.WriteLine();
 
@@ -118,6 +123,7 @@ internal static class BpfPacketCommand
                 row.Add(Case.Floor, Measure(toPod, arp, repeat, Expect.NonIP, datapath, out _));
                 row.Add(Case.Allowed, Measure(toPod, allowedSyn, repeat, Expect.Pass, datapath, out _));
                 row.Add(Case.Allowed6, Measure(toPod, allowedSyn6, repeat, Expect.Pass, datapath, out _));
+                row.Add(Case.NotIsolated, Measure(openToPod, allowedSyn, repeat, Expect.Pass, datapath, out _));
 
                 // (b) with a consumer draining the ring buffer on another thread, as an agent would.
                 received = 0;
@@ -158,7 +164,7 @@ internal static class BpfPacketCommand
             }
 
             Console.WriteLine(Invariant($"  round {round + 1}/{runs}: ") + string.Join("; ", rows.Select(r =>
-                Invariant($"N={r.Entries}: {r.Last(Case.Allowed)}/{r.Last(Case.Allowed6)}/{r.Last(Case.Denied)}/{r.Last(Case.DeniedRoom)}/{r.Last(Case.DeniedFull)}/{r.Last(Case.Established)}/{r.Last(Case.Floor)}"))));
+                Invariant($"N={r.Entries}: {r.Last(Case.Allowed)}/{r.Last(Case.Allowed6)}/{r.Last(Case.NotIsolated)}/{r.Last(Case.Denied)}/{r.Last(Case.DeniedRoom)}/{r.Last(Case.DeniedFull)}/{r.Last(Case.Established)}/{r.Last(Case.Floor)}"))));
         }
 
         Print(rows, repeat, runs, roomRepeat);
@@ -197,12 +203,12 @@ internal static class BpfPacketCommand
     private static void Table(List<Row> rows, Func<Row, Func<Case, double>> statistic)
     {
         Console.WriteLine();
-        Console.WriteLine("| np_policy entries | (a) new TCP flow, allowed by exact port, IPv4 | (a) same, IPv6 | (b) default deny + event, consumer draining | (b) event, ring has room | (b) ring full, event lost | (c) established UDP, conntrack hit | floor: ARP, not policed |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| np_policy entries | (a) new TCP flow, allowed by exact port, IPv4 | (a) same, IPv6 | (d) new TCP flow, endpoint not isolated: conntrack insert only | (b) default deny + event, consumer draining | (b) event, ring has room | (b) ring full, event lost | (c) established UDP, conntrack hit | floor: ARP, not policed |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in rows)
         {
             var v = statistic(r);
-            Console.WriteLine(Invariant($"| {r.Entries:N0} | {v(Case.Allowed):0} | {v(Case.Allowed6):0} | {v(Case.Denied):0} | {v(Case.DeniedRoom):0} | {v(Case.DeniedFull):0} | {v(Case.Established):0} | {v(Case.Floor):0} |"));
+            Console.WriteLine(Invariant($"| {r.Entries:N0} | {v(Case.Allowed):0} | {v(Case.Allowed6):0} | {v(Case.NotIsolated):0} | {v(Case.Denied):0} | {v(Case.DeniedRoom):0} | {v(Case.DeniedFull):0} | {v(Case.Established):0} | {v(Case.Floor):0} |"));
         }
     }
 
@@ -259,6 +265,7 @@ internal static class BpfPacketCommand
         var endpoint = new BpfEndpointValue(Identity(15_000), RuleSetId, 0,
             BpfConstants.EndpointPresent | BpfConstants.EndpointIngressIsolated | BpfConstants.EndpointEgressIsolated);
         datapath.GetMap(BpfConstants.EndpointsMapName).Update(EndpointId, endpoint);
+        datapath.GetMap(BpfConstants.EndpointsMapName).Update(OpenEndpointId, new BpfEndpointValue(Identity(15_001), 0, 0, BpfConstants.EndpointPresent));
         var plen16 = 1u << 16;
         var ruleSet = new BpfRuleSetValue(BpfConstants.RuleSetPresent | BpfConstants.RuleSetRemoteIdentity | BpfConstants.RuleSetRemoteClass, plen16, plen16, 0);
         datapath.GetMap(BpfConstants.RuleSetsMapName).Update(RuleSetId, ruleSet);
@@ -319,6 +326,7 @@ internal static class BpfPacketCommand
     {
         Allowed,
         Allowed6,
+        NotIsolated,
         Denied,
         DeniedRoom,
         DeniedFull,

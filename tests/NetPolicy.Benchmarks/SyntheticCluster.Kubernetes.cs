@@ -28,6 +28,7 @@ public sealed partial class SyntheticCluster
         Metadata = new V1ObjectMeta { Name = pod.Name, NamespaceProperty = pod.Namespace, Labels = ToDictionary(pod.Labels) },
         Spec = new V1PodSpec
         {
+            NodeName = pod.NodeName,
             Containers = [.. Containers(pod).Select(c => new V1Container
             {
                 Name = c.Name,

@@ -74,7 +74,13 @@ public sealed partial class SyntheticCluster
         Line(w, 2, "name", pod.Name);
         Line(w, 2, "namespace", pod.Namespace);
         WriteLabels(w, 2, "labels", pod.Labels);
-        w.Write("spec:\n  containers:\n");
+        w.Write("spec:\n");
+        if (pod.NodeName is { } node)
+        {
+            Line(w, 2, "nodeName", node);
+        }
+
+        w.Write("  containers:\n");
         foreach (var (name, image, ports) in Containers(pod))
         {
             Line(w, 2, "- name", name);

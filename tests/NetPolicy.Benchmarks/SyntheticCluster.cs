@@ -292,8 +292,12 @@ public sealed partial class SyntheticCluster
                 Labels = LabelSet.Create(labels),
                 Addresses = [.. addresses],
                 NamedPorts = [.. ports.OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Protocol)],
+                NodeName = NodeName(index),
             };
         }
+
+        /// <summary>Pods are spread round-robin over one node per 100 pods (Kubernetes schedules up to 110 per node).</summary>
+        private string NodeName(int podIndex) => "node-" + (podIndex % Math.Max(1, shape.Pods / 100)).ToString(CultureInfo.InvariantCulture);
 
         private void CreatePolicies(NamespaceInfo ns, int count)
         {
