@@ -155,7 +155,6 @@ internal static class IptablesAddressRanges
                 }
             }
 
-            var identityCount = result.Count;
             foreach (var addressClass in peers.AddressClasses)
             {
                 if (_byClass.TryGetValue(addressClass, out var positions))
@@ -164,8 +163,9 @@ internal static class IptablesAddressRanges
                 }
             }
 
-            // An interval can match by identity and by class: sort, then drop repeats.
-            if (peers.Identities.Length + peers.AddressClasses.Length > 1 || identityCount < result.Count)
+            // One key's positions are ascending; several keys' are merged by sorting, and an interval that matches by
+            // identity and by class is kept once.
+            if (peers.Identities.Length + peers.AddressClasses.Length > 1)
             {
                 result.Sort();
                 var kept = 0;
